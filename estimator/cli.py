@@ -68,7 +68,7 @@ def main_command(
     fsdp: Annotated[bool, typer.Option("--fsdp", help="Fully sharded data parallel (= --zero 3).")] = False,
     recompute: Annotated[Optional[Recompute], typer.Option(help="Activation recomputation.")] = None,
     offload: Annotated[Optional[Offload], typer.Option(help="Keep the optimizer state and step on the host (ZeRO-Offload).")] = None,
-    attention: Annotated[Optional[AttentionKernel], typer.Option(help="Attention kernel: fused (flash) or unfused (materialised scores).")] = None,
+    attention: Annotated[Optional[AttentionKernel], typer.Option(help="Attention kernel: fused (FlashAttention-2), cudnn (cuDNN fused attention, as Transformer Engine runs it) or unfused (materialised scores).")] = None,
     tokens: Annotated[Optional[float], typer.Option(min=0, help="Tokens to train on (300e9 style accepted).")] = None,
     samples: Annotated[Optional[float], typer.Option(min=0, help="Samples to train on.")] = None,
     epochs: Annotated[Optional[float], typer.Option(min=0, help="Epochs over the model's dataset.")] = None,

@@ -38,6 +38,7 @@ from estimator.specs.training import Precision, TrainingConfig
 
 GiB = 1 << 30
 TOP_OPS = 8  # operators listed in the breakdown
+OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
 def _option(name: str) -> str:
@@ -112,8 +113,8 @@ def _native_graph(graph: Graph) -> Any:
     return native
 
 
-def native_device(device: DeviceSpec, precision: str) -> Any:
-    """The core's view of a device at a compute precision (DESIGN §3)."""
+def native_device(device: DeviceSpec, precision: str, attention: str = "fused") -> Any:
+    """The core's view of a device at a compute precision and attention kernel (DESIGN §3)."""
     stack = load_stack(device.stack)
     native = _core.Device()
     native.peak_matmul_flops = device.peak_TFLOPS[precision] * 1e12
@@ -124,8 +125,12 @@ def native_device(device: DeviceSpec, precision: str) -> Any:
         native.peak_attention_flops = device.peak_TFLOPS.get("bf16", device.peak_TFLOPS[precision]) * 1e12
     native.eff_conv = device.efficiency.conv
     native.eff_memory = device.efficiency.memory
-    native.eff_attention = device.efficiency.fused_attention
+    native.eff_attention = device.efficiency.attention_for(attention)
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
+    native.operand_bytes = OPERAND_BYTES[precision]
+    native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
+    native.misaligned_4B = stack.matmul_misaligned.get(4, 1.0)
+    native.misaligned_2B = stack.matmul_misaligned.get(2, 1.0)
     native.capacity_bytes = device.memory_GiB * GiB
     native.runtime_context_bytes = stack.runtime_context_GiB * GiB
     native.fragmentation = stack.allocator_fragmentation
@@ -233,7 +238,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.recompute = getattr(_core.Recompute, training.recompute.value)
     config.optimizer = getattr(_core.Optimizer, training.optimizer.value)
     config.precision = getattr(_core.Precision, precision)
-    config.attention = getattr(_core.AttentionKernel, training.attention.value)
+    config.attention = getattr(_core.AttentionKernel, training.attention.native)
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -349,7 +354,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     if fallback:
         warnings.append(fallback)
     layout = parallel_layout(training, graph, spec, system.devices)
-    native_dev = native_device(device, precision)
+    native_dev = native_device(device, precision, training.attention.value)
     _attach_host(native_dev, system, training)
     network = native_network(system)
 
@@ -374,6 +379,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     other = memory.runtime_context + memory.fragmentation
     if not result.fits:
         warnings.append(_does_not_fit_hint(training, layout, memory.total, result.capacity_bytes))
+    if note := _misaligned_note(graph, native_dev, config, precision):
+        warnings.append(note)
 
     step = result.step_time_s
     input_wait = _input_pipeline_wait(training, global_batch, step, system, warnings)
@@ -528,6 +535,28 @@ def _run(samples: float, global_batch: int, step_time_s: float, system: SystemSp
         energy_kwh=system.devices * system.device.tdp_W * time_s / 3.6e6,
         cost_usd=CostInfo(on_demand=on_demand, spot=spot),
     )
+
+
+def _misaligned_note(graph: Graph, native_dev: Any, config: Any, precision: str) -> str | None:
+    """Names the matmuls slowed by a dimension that is not a multiple of 16 bytes (DESIGN §3)."""
+    slow: dict[str, tuple[str, float]] = {}
+    for segment in graph.segments:
+        for op in segment.ops:
+            if op.kind is not OpKind.MATMUL or op.name in slow:
+                continue
+            sharded = _core.shard(native_op(op), config)
+            factor = _core.misalignment_factor(sharded, native_dev)
+            if factor < 1:
+                dim = "n" if sharded.n * native_dev.operand_bytes % 16 else "k"
+                slow[op.name] = (f"{dim} {getattr(sharded, dim):g}", factor)
+    if not slow:
+        return None
+    names = ", ".join(f"'{name}' ({dim}, {factor:.2f}x efficiency)"
+                      for name, (dim, factor) in list(slow.items())[:3])
+    more = f" and {len(slow) - 3} more" if len(slow) > 3 else ""
+    return (f"matmul {names}{more}: not a multiple of {16 // OPERAND_BYTES[precision]} elements in "
+            f"{precision}, so cuBLAS runs narrower kernels; pad it (a vocabulary to a multiple of "
+            "64, as Megatron-LM and nanoGPT do)")
 
 
 def _top_ops(result: Any, grad_accum: int) -> list[OpShare]:

@@ -137,7 +137,7 @@ class _Problem:
             raise EstimatorError(
                 f"--ep {self.training.ep}: must divide the {experts} experts of {self.graph.name}"
             )
-        self.device = native_device(self.system.device, precision)
+        self.device = native_device(self.system.device, precision, self.training.attention.value)
 
     def space(self, top: int, limits: dict[str, int]) -> Any:
         """The native search request."""
@@ -150,7 +150,7 @@ class _Problem:
         space.ep = training.ep
         space.optimizer = getattr(_core.Optimizer, training.optimizer.value)
         space.precision = getattr(_core.Precision, self.precision)
-        space.attention = getattr(_core.AttentionKernel, training.attention.value)
+        space.attention = getattr(_core.AttentionKernel, training.attention.native)
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:

@@ -53,6 +53,8 @@ class OpCost:
         saved_bytes: bytes kept from forward for backward (activations), quadratic part included.
         saved_quadratic_bytes: the part of `saved_bytes` that selective recomputation drops
             (unfused attention's probabilities, dropout mask and dropped probabilities).
+        transient_bytes: live only while the operator runs, on top of what is saved (the
+            loss's fp32 gradients, DESIGN §2.8).
     """
 
     fwd_flops: float
@@ -63,6 +65,7 @@ class OpCost:
     bwd_kernels: int
     saved_bytes: float
     saved_quadratic_bytes: float
+    transient_bytes: float = 0.0
 
 
 def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -> OpCost:
@@ -216,6 +219,8 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -
             bwd_kernels=1 + int(cast),
             saved_bytes=_FP32 * logits,
             saved_quadratic_bytes=0.0,
+            # Backward: fp32 gradients of the log-probabilities and of the logits.
+            transient_bytes=2 * _FP32 * logits,
         )
 
     raise ValueError(f"operator {op.name!r}: unknown kind {op.kind!r}")
@@ -324,6 +329,9 @@ class ReferenceDevice:
         eff_matmul, eff_conv, eff_memory: achievable fractions (DESIGN §3).
         eff_attention: fraction for fused (flash) attention; None means eff_matmul.
         launch_s: per-kernel launch overhead, s.
+        operand_bytes: bytes per GEMM operand element at the compute precision.
+        misaligned: efficiency multipliers of a matmul whose n or k is a multiple of 8, 4, 2
+            bytes (in that order) but not of 16 (DESIGN §3).
         capacity_bytes: device memory, bytes.
         runtime_context_bytes: CUDA context and library workspaces, bytes.
         fragmentation: allocator overhead as a fraction of activations.
@@ -340,6 +348,8 @@ class ReferenceDevice:
     runtime_context_bytes: float
     fragmentation: float
     eff_attention: float | None = None
+    operand_bytes: float = 2.0
+    misaligned: tuple[float, float, float] = (1.0, 1.0, 1.0)
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -435,11 +445,25 @@ def precision_bytes(precision: str) -> PrecisionBytes:
     return _PRECISIONS[key]
 
 
+def misalignment_factor(op: Operator, device: ReferenceDevice) -> float:
+    """DESIGN §3: the multiplier of a matmul whose n or k is not a multiple of 16 bytes."""
+    factor = 1.0
+    for dim in (op.n, op.k):
+        size = dim * device.operand_bytes
+        if size % 16 == 0:
+            continue
+        aligned_to = next((i for i, unit in enumerate((8, 4)) if size % unit == 0), 2)
+        factor = min(factor, device.misaligned[aligned_to])
+    return factor
+
+
 def _op_times(op: Operator, cost: OpCost, device: ReferenceDevice) -> tuple[float, float]:
     """Forward and backward roofline times of one operator (DESIGN §3)."""
     if op.kind in _MATMUL_PEAK_KINDS:
         peak = device.peak_flops_matmul
         eff = device.eff_conv if op.kind is OpKind.CONV2D else device.eff_matmul
+        if op.kind is OpKind.MATMUL:
+            eff *= misalignment_factor(op, device)
         if op.kind is OpKind.ATTENTION and op.fused and device.eff_attention is not None:
             eff = device.eff_attention
     else:
@@ -495,6 +519,7 @@ def evaluate_single_device(
     saved_not_repeated = 0.0  # Σ saved of segments with repeat == 1
     layer_inputs = 0.0  # full recompute: Σ over repeated segments of repeat·e·tokens·hidden·b
     largest_layer = 0.0  # full recompute: one layer's saved bytes (largest repeated segment)
+    transient = 0.0  # the largest operator transient (the loss's gradients)
 
     for seg in graph.segments:
         if seg.repeat < 1:
@@ -510,6 +535,7 @@ def evaluate_single_device(
             seg_fwd += t_fwd
             seg_saved += cost.saved_bytes
             seg_quadratic += cost.saved_quadratic_bytes
+            transient = max(transient, cost.transient_bytes)
             # Selective: the attention core's forward again, only where it saved something to
             # drop (unfused); fused attention keeps nothing quadratic, so nothing to recompute.
             # Reading: this applies to attention in every segment, repeated or not, matching the
@@ -539,13 +565,13 @@ def evaluate_single_device(
         else:
             saved_not_repeated += seg_saved
 
-    # DESIGN §6 with in_flight = min(pp, grad_accum) = 1.
+    # DESIGN §6 with in_flight = min(pp, grad_accum) = 1; one transient peak at a time.
     if mode == "none":
-        activations = saved_all
+        activations = saved_all + transient
     elif mode == "selective":
-        activations = saved_all - quadratic_all
+        activations = saved_all - quadratic_all + transient
     else:
-        activations = saved_not_repeated + layer_inputs + largest_layer
+        activations = saved_not_repeated + layer_inputs + max(largest_layer, transient)
 
     params = graph.params
     weights = prec.weight_memory * params

@@ -112,6 +112,7 @@ class Efficiency(BaseModel):
     conv: Fraction = 0.75  # cuDNN/oneDNN convolution / dense peak
     memory: Fraction = 0.80  # streaming kernels / memory_bandwidth_GBps
     attention: Fraction | None = None  # fused (flash) attention fwd+bwd / dense peak; None: = matmul
+    attention_cudnn: Fraction | None = None  # cuDNN fused attention fwd+bwd; None: = attention
     matmul_fp8: Fraction | None = None  # fp8 GEMM / fp8 dense peak; None: = matmul
 
     def matmul_at(self, precision: str) -> float:
@@ -124,6 +125,12 @@ class Efficiency(BaseModel):
     def fused_attention(self) -> float:
         """Efficiency of fused attention kernels (the matmul figure when none is given)."""
         return self.attention if self.attention is not None else self.matmul
+
+    def attention_for(self, kernel: str) -> float:
+        """Efficiency of the fused attention kernel `kernel` (fused or cudnn)."""
+        if kernel == "cudnn" and self.attention_cudnn is not None:
+            return self.attention_cudnn
+        return self.fused_attention
 
 
 class NetworkEfficiency(BaseModel):
@@ -151,6 +158,9 @@ class SoftwareStack(BaseModel):
     kernel_launch_overhead_us: Microseconds  # fixed cost per kernel: launch + framework dispatch
     runtime_context_GiB: Annotated[float, Field(ge=0, le=1024, allow_inf_nan=False)]
     allocator_fragmentation: NonNegativeFraction  # of activation bytes (DESIGN §6)
+    # Efficiency multiplier of a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of
+    # 16 (DESIGN §3); an alignment left out costs nothing.
+    matmul_misaligned: dict[Literal[8, 4, 2], Fraction] = {}
     sources: dict[str, str] = {}
 
 

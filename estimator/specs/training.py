@@ -48,11 +48,19 @@ class Recompute(str, Enum):
 
 
 class AttentionKernel(str, Enum):
-    """Attention implementation: fused (FlashAttention, Dao et al. 2022; PyTorch SDPA) or unfused
-    (separate QK^T, softmax, dropout and PV kernels that materialise the score matrix)."""
+    """Attention implementation: fused (FlashAttention-2, Dao 2023: PyTorch SDPA's flash backend,
+    flash-attn 2, xformers), cudnn (cuDNN's fused attention, as Transformer Engine and NeMo run
+    it; FlashAttention-3-class on Hopper) or unfused (separate QK^T, softmax, dropout and PV
+    kernels that materialise the score matrix)."""
 
     FUSED = "fused"
+    CUDNN = "cudnn"
     UNFUSED = "unfused"
+
+    @property
+    def native(self) -> str:
+        """The core's kernel: cuDNN's attention is a fused kernel with its own efficiency."""
+        return "fused" if self is AttentionKernel.CUDNN else self.value
 
 
 class Offload(str, Enum):

@@ -31,7 +31,7 @@ void register_operators(py::module_& m) {
         require(act > 0 && act <= 8 && wt > 0 && wt <= 8, "bytes per element must be in (0, 8]");
         const OpCost c = op_cost(op, batch, act, wt);
         require(all_finite({c.fwd_flops, c.bwd_flops, c.fwd_bytes, c.bwd_bytes, c.saved_bytes,
-                            c.saved_quadratic_bytes, c.input_bytes}),
+                            c.saved_quadratic_bytes, c.input_bytes, c.transient_bytes}),
                 "op_cost: the cost is not finite: the operator is too large");
         return c;
     }, py::arg("op"), py::arg("batch"), py::arg("act_bytes"), py::arg("weight_bytes"),
@@ -49,6 +49,16 @@ void register_operators(py::module_& m) {
     }, py::arg("flops"), py::arg("bytes"), py::arg("kernels"), py::arg("peak_flops"),
        py::arg("eff_compute"), py::arg("bandwidth_Bps"), py::arg("eff_memory"), py::arg("launch_s"),
        "Roofline time of one pass (DESIGN §3).");
+    m.def("misalignment_factor", [](const Op& op, const Device& d) {
+        validate_op(op);
+        require(std::isfinite(d.operand_bytes) && d.operand_bytes > 0 && d.operand_bytes <= 8,
+                "misalignment_factor: operand bytes must be in (0, 8]");
+        const double fs[] = {d.misaligned_8B, d.misaligned_4B, d.misaligned_2B};
+        for (double f : fs)
+            require(std::isfinite(f) && f > 0 && f <= 1, "misalignment_factor: factors must be in (0, 1]");
+        return misalignment_factor(op, d);
+    }, py::arg("op"), py::arg("device"),
+       "Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes (DESIGN §3).");
     m.def("shard", [](const Op& op, const Config& c) {
         validate_op(op);
         require(c.tp >= 1 && c.tp <= kMaxDegree && c.cp >= 1 && c.cp <= kMaxDegree && c.ep >= 1 &&

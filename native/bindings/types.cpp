@@ -63,6 +63,10 @@ void register_types(py::module_& m) {
         .def_readwrite("eff_matmul", &Device::eff_matmul).def_readwrite("eff_conv", &Device::eff_conv)
         .def_readwrite("eff_memory", &Device::eff_memory)
         .def_readwrite("eff_attention", &Device::eff_attention).def_readwrite("launch_s", &Device::launch_s)
+        .def_readwrite("operand_bytes", &Device::operand_bytes)
+        .def_readwrite("misaligned_8B", &Device::misaligned_8B)
+        .def_readwrite("misaligned_4B", &Device::misaligned_4B)
+        .def_readwrite("misaligned_2B", &Device::misaligned_2B)
         .def_readwrite("capacity_bytes", &Device::capacity_bytes)
         .def_readwrite("runtime_context_bytes", &Device::runtime_context_bytes)
         .def_readwrite("fragmentation", &Device::fragmentation)
@@ -93,7 +97,8 @@ void register_types(py::module_& m) {
         .def_readonly("fwd_kernels", &OpCost::fwd_kernels).def_readonly("bwd_kernels", &OpCost::bwd_kernels)
         .def_readonly("saved_bytes", &OpCost::saved_bytes)
         .def_readonly("saved_quadratic_bytes", &OpCost::saved_quadratic_bytes)
-        .def_readonly("input_bytes", &OpCost::input_bytes);
+        .def_readonly("input_bytes", &OpCost::input_bytes)
+        .def_readonly("transient_bytes", &OpCost::transient_bytes);
     py::class_<OpTime>(m, "OpTime")
         .def_readonly("compute_s", &OpTime::compute_s).def_readonly("memory_s", &OpTime::memory_s)
         .def_readonly("overhead_s", &OpTime::overhead_s).def_property_readonly("total", &OpTime::total);

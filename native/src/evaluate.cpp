@@ -77,7 +77,8 @@ struct StageResult {
     double params = 0;        // parameters held by the stage (after tp/ep)
     double param_ops = 0;     // operators holding parameters (ZeRO-3 gathers each on its own)
     double activations = 0;   // saved per micro-batch, under the recompute mode
-    double transient = 0;     // one layer's activations rebuilt during full recompute
+    double transient = 0;     // largest short-lived peak: an op's transient, or one layer's
+                              // activations rebuilt during full recompute
     double boundary_bytes = 0;  // activation sent to the next stage per micro-batch
     std::vector<OpReport> ops;
     double time() const {
@@ -134,6 +135,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
             r.params += op.params * part.count;
             if (op.params > 0) r.param_ops += part.count;
             seg_saved += cost.saved_bytes;
+            r.transient = std::max(r.transient, cost.transient_bytes);
             seg_quadratic += cost.saved_quadratic_bytes;
             seg_fwd_s += fwd.total();
             seg_fwd_flops += cost.fwd_flops;
@@ -334,8 +336,12 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
     require(positive(d.bandwidth_Bps), "device: memory bandwidth must be > 0");
     require(positive(d.eff_matmul) && d.eff_matmul <= 1 && positive(d.eff_conv) && d.eff_conv <= 1 &&
                 positive(d.eff_memory) && d.eff_memory <= 1 && positive(d.eff_attention) &&
-                d.eff_attention <= 1,
+                d.eff_attention <= 1 && positive(d.misaligned_8B) && d.misaligned_8B <= 1 &&
+                positive(d.misaligned_4B) && d.misaligned_4B <= 1 && positive(d.misaligned_2B) &&
+                d.misaligned_2B <= 1,
             "device: efficiencies must be in (0, 1]");
+    require(positive(d.operand_bytes) && d.operand_bytes <= 8,
+            "device: operand bytes must be in (0, 8]");
     require(non_negative(d.launch_s) && positive(d.capacity_bytes) &&
                 non_negative(d.runtime_context_bytes) && non_negative(d.fragmentation),
             "device: launch overhead, capacity, context and fragmentation must be finite and >= 0");

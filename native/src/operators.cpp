@@ -203,6 +203,11 @@ OpCost op_cost(const Op& op, double b, double e, double w) {
             c.fwd_kernels = 2 + cast;
             c.bwd_kernels = 1 + cast;
             c.saved_bytes = 4 * z;
+            // Backward holds the fp32 gradient of the log-probabilities and the fp32 gradient
+            // of the logits beside the saved log-probabilities (measured on an H100, PyTorch
+            // 2.11: 12 bytes per logit above the saved layer activations at the backward peak;
+            // benchmarks/measurements/h100-sxm-2026-11-23.json, saved_activations).
+            c.transient_bytes = 8 * z;
             c.input_bytes = e * z;
             break;
         }
@@ -224,10 +229,26 @@ OpTime roofline(double flops, double bytes, double kernels, double peak_flops, d
     return t;
 }
 
+double misalignment_factor(const Op& op, const Device& d) {
+    double factor = 1;
+    for (const double dim : {op.n, op.k}) {
+        const double bytes = dim * d.operand_bytes;
+        if (std::fmod(bytes, 16) == 0) continue;
+        const double f = std::fmod(bytes, 8) == 0   ? d.misaligned_8B
+                         : std::fmod(bytes, 4) == 0 ? d.misaligned_4B
+                                                    : d.misaligned_2B;
+        factor = std::min(factor, f);
+    }
+    return factor;
+}
+
 void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTime& bwd) {
     double peak = d.peak_vector_flops, eff = 1.0;
     switch (op.kind) {
         case OpKind::matmul:
+            peak = d.peak_matmul_flops;
+            eff = d.eff_matmul * misalignment_factor(op, d);
+            break;
         case OpKind::loss:
             peak = d.peak_matmul_flops;
             eff = d.eff_matmul;

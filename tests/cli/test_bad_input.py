@@ -518,7 +518,7 @@ CASES = [
     option("fsdp-zero", "--fsdp --zero 1", "--fsdp and --zero 1: --fsdp means --zero 3"),
     option("recompute", "--recompute some",
            invalid("--recompute", "'some' is not one of 'none', 'selective', 'full'")),
-    option("attention", "--attention slow", invalid("--attention", "'slow' is not one of 'fused', 'unfused'")),
+    option("attention", "--attention slow", invalid("--attention", "'slow' is not one of 'fused', 'cudnn', 'unfused'")),
     option("tokens-nan", "--tokens nan", invalid("--tokens", "Input should be greater than or equal to 0")),
     option("tokens-inf", "--tokens inf", "--tokens: Input should be a finite number"),
     option("tokens-negative", "--tokens -1", invalid("--tokens", "Input should be greater than or equal to 0")),

@@ -15,7 +15,7 @@ from estimator.graph import Operator, OpKind, TpSplit
 sizes = st.integers(min_value=1, max_value=1 << 16).map(float)
 small = st.integers(min_value=1, max_value=64).map(float)
 fields = ("fwd_flops", "bwd_flops", "fwd_bytes", "bwd_bytes", "fwd_kernels", "bwd_kernels",
-          "saved_bytes", "saved_quadratic_bytes")
+          "saved_bytes", "saved_quadratic_bytes", "transient_bytes")
 
 
 @st.composite
@@ -70,6 +70,18 @@ def test_native_roofline_matches_the_reference(flops, nbytes, kernels, peak, eff
     assert math.isclose(actual.total, expected, rel_tol=1e-12, abs_tol=1e-300)
 
 
+@settings(max_examples=2000, deadline=None)
+@given(op=operators(), operand_bytes=st.sampled_from([1.0, 2.0, 4.0]),
+       factors=st.tuples(*[st.floats(0.01, 1)] * 3))
+def test_native_misalignment_factor_matches_the_reference(op, operand_bytes, factors):
+    device = _core.Device()
+    device.operand_bytes = operand_bytes
+    device.misaligned_8B, device.misaligned_4B, device.misaligned_2B = factors
+    ref = reference.ReferenceDevice(1e12, 1e12, 1e12, 1, 1, 1, 0, 1, 0, 0,
+                                    operand_bytes=operand_bytes, misaligned=factors)
+    assert _core.misalignment_factor(native(op), device) == reference.misalignment_factor(op, ref)
+
+
 def _devices():
     from estimator.specs.hardware import load_device, load_stack
 
@@ -88,7 +100,7 @@ def _devices():
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
                                                          precision, optimizer, recompute):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
-    from estimator.estimate import _lowered, native_device, native_network
+    from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
     from estimator.specs.model import load_model
 
@@ -115,7 +127,9 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         capacity_bytes=device.memory_GiB * 2**30,
         runtime_context_bytes=stack.runtime_context_GiB * 2**30,
         fragmentation=stack.allocator_fragmentation,
-        eff_attention=device.efficiency.fused_attention)
+        eff_attention=device.efficiency.fused_attention,
+        operand_bytes=OPERAND_BYTES[precision],
+        misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)

@@ -148,7 +148,8 @@ def test_a_bad_repeat_is_refused(repeat: int) -> None:
 @pytest.mark.parametrize("entry", ENTRY_POINTS)
 @pytest.mark.parametrize("field", ["peak_matmul_flops", "peak_vector_flops", "bandwidth_Bps", "eff_matmul",
                                    "eff_conv", "eff_memory", "capacity_bytes", "launch_s",
-                                   "runtime_context_bytes", "fragmentation"])
+                                   "runtime_context_bytes", "fragmentation", "operand_bytes",
+                                   "misaligned_8B", "misaligned_4B", "misaligned_2B"])
 @pytest.mark.parametrize("value", BAD_FLOATS)
 def test_a_bad_device_is_refused(entry: str, field: str, value: float) -> None:
     assert refused(ENTRY_POINTS[entry], graph(), device(**{field: value}), network(), config()).startswith("device:")
@@ -159,7 +160,7 @@ def test_a_zero_rate_or_capacity_is_refused(field: str) -> None:
     assert refused(_core.evaluate, graph(), device(**{field: 0.0}), network(), config()).startswith("device:")
 
 
-@pytest.mark.parametrize("field", ["eff_matmul", "eff_conv", "eff_memory"])
+@pytest.mark.parametrize("field", ["eff_matmul", "eff_conv", "eff_memory", "misaligned_2B"])
 def test_an_efficiency_above_one_is_refused(field: str) -> None:
     message = refused(_core.evaluate, graph(), device(**{field: 1.5}), network(), config())
     assert "efficiencies must be in (0, 1]" in message

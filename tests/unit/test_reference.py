@@ -16,6 +16,7 @@ from estimator.reference import (
     ReferenceDevice,
     evaluate_single_device,
     fits_on,
+    misalignment_factor,
     op_cost,
     op_time,
     precision_bytes,
@@ -164,9 +165,11 @@ def test_loss() -> None:
     op = Operator(OpKind.LOSS, "xent", m=6, n=50)
     # b=2: 600 logits; fwd 3000, bwd 1200 FLOPs. Mixed precision (fp32 loss under autocast):
     # fwd cast (2 + 4)·600 + log_softmax 8·600 = 8400; bwd 12·600 + cast (4 + 2)·600 = 10800.
+    # Backward holds two fp32 gradients of the logits beside the saved log-probabilities: 4800.
     assert op_cost(op, 2, 2, 2) == OpCost(
         fwd_flops=3000, bwd_flops=1200, fwd_bytes=8400, bwd_bytes=10800,
-        fwd_kernels=3, bwd_kernels=2, saved_bytes=2400, saved_quadratic_bytes=0)
+        fwd_kernels=3, bwd_kernels=2, saved_bytes=2400, saved_quadratic_bytes=0,
+        transient_bytes=4800)
     # In fp32 there is nothing to cast: fwd 8·600 = 4800, bwd 12·600 = 7200.
     fp32 = op_cost(op, 2, 4, 4)
     assert (fp32.fwd_bytes, fp32.bwd_bytes, fp32.fwd_kernels, fp32.bwd_kernels) == (4800, 7200, 2, 1)
@@ -210,6 +213,28 @@ def test_launch_overhead_makes_a_tiny_op_slow() -> None:
     # Achieved fraction F / (F + peak·η_c·t_launch) = 2e3 / (2e3 + 1e7) ≈ 2e-4 of peak.
     assert (flops / t) / peak == pytest.approx(flops / (flops + peak * launch), rel=1e-12)
     assert (flops / t) / peak < 1e-3
+
+
+@pytest.mark.parametrize(("n", "k", "operand_bytes", "factor"), [
+    (4096, 4096, 2, 1.0),      # 8192-byte rows: aligned
+    (50304, 768, 2, 1.0),      # GPT-2's vocabulary padded to a multiple of 64
+    (50257, 768, 2, 0.2),      # odd bf16 dimension: 2-byte aligned
+    (4096, 4098, 2, 0.4),      # 8196 bytes: 4-byte aligned
+    (4100, 4096, 2, 0.3),      # 8200 bytes: 8-byte aligned
+    (4097, 4096, 4, 0.4),      # tf32/fp32 odd dimension: 4-byte aligned
+    (4100, 4096, 4, 1.0),      # 16,400 bytes: aligned
+    (4104, 4096, 1, 0.3),      # fp8: 4104 bytes, 8-byte aligned
+    (30522, 1024, 2, 0.4),     # BERT's unpadded vocabulary: 61,044 bytes, 4-byte aligned
+    (50257, 30522, 2, 0.2),    # the coarser penalty of the two dimensions wins
+])
+def test_misaligned_matmul_factor(n: int, k: int, operand_bytes: float, factor: float) -> None:
+    dev = ReferenceDevice(1e12, 1e12, 1e12, 1, 1, 1, 0, 1, 0, 0, operand_bytes=operand_bytes,
+                          misaligned=(0.3, 0.4, 0.2))
+    op = Operator(OpKind.MATMUL, "mm", m=1000, k=k, n=n, params=n * k)
+    assert misalignment_factor(op, dev) == factor
+    # The m dimension (tokens) never counts: it is not a leading dimension of any operand.
+    odd_m = Operator(OpKind.MATMUL, "mm", m=1001, k=k, n=n, params=n * k)
+    assert misalignment_factor(odd_m, dev) == factor
 
 
 def test_op_time_refuses_zero_rates() -> None:
@@ -336,8 +361,11 @@ def test_full_recompute_keeps_layer_inputs_plus_one_layer() -> None:
     none2 = evaluate_single_device(_transformer(layers=2), dev, b, 1, "bf16", "adam", "none")
     none6 = evaluate_single_device(_transformer(layers=6), dev, b, 1, "bf16", "adam", "none")
     layer_saved = (none6.activations_bytes - none2.activations_bytes) / 4
-    outside = none2.activations_bytes - 2 * layer_saved
-    assert small.activations_bytes == outside + 2 * 768 + layer_saved
+    # The loss's backward transient, 8 bytes per logit (b·s·vocab = 3·16·50), is one short-lived
+    # peak: full recompute keeps the larger of it and the one layer being rebuilt.
+    transient = 8 * 3 * 16 * 50
+    outside = none2.activations_bytes - transient - 2 * layer_saved
+    assert small.activations_bytes == outside + 2 * 768 + max(layer_saved, transient)
 
 
 def test_step_time_sums_its_parts_and_scales_with_grad_accum() -> None:

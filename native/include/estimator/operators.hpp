@@ -17,6 +17,10 @@ OpCost op_cost(const Op& op, double batch, double act, double wt);
 OpTime roofline(double flops, double bytes, double kernels, double peak_flops, double eff_compute,
                 double bandwidth_Bps, double eff_memory, double launch_s);
 
+// Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes at the device's
+// operand width (DESIGN §3); 1 when both are.
+double misalignment_factor(const Op& op, const Device& device);
+
 // Forward and backward time of one instance on `device`.
 void op_times(const Op& op, const OpCost& cost, const Device& device, OpTime& fwd, OpTime& bwd);
 

@@ -57,6 +57,10 @@ struct Device {
     double eff_matmul = 1, eff_conv = 1, eff_memory = 1;
     double eff_attention = 1;  // fused (flash) attention kernels
     double launch_s = 0;               // per-kernel overhead of the software stack
+    // GEMM operands' bytes per element at the compute precision, and the stack's efficiency
+    // multipliers for a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of 16.
+    double operand_bytes = 2;
+    double misaligned_8B = 1, misaligned_4B = 1, misaligned_2B = 1;
     double capacity_bytes = 0;
     double runtime_context_bytes = 0;  // CUDA context and library workspaces
     double fragmentation = 0;          // allocator loss, fraction of activations
@@ -104,6 +108,7 @@ struct OpCost {
     double saved_bytes = 0;            // kept for the backward pass
     double saved_quadratic_bytes = 0;  // the part selective recomputation drops
     double input_bytes = 0;            // size of the op's main input (checkpoint size)
+    double transient_bytes = 0;        // live only while the op runs, on top of saved_bytes
 };
 
 struct OpTime {
