@@ -161,6 +161,9 @@ def native_network(system: SystemSpec) -> Any:
     native.inter_latency_s = system.inter_node_latency_us * 1e-6
     native.intra_eff = system.network_efficiency.intra
     native.inter_eff = system.network_efficiency.inter
+    if system.torus is not None:
+        native.torus_axes = system.torus.axes
+        native.torus_link_Bps = system.torus.link_GBps * 1e9
     return native
 
 

@@ -242,6 +242,20 @@ class DeviceSpec(BaseModel):
         raise AssertionError("unreachable: fp32 is a required precision")  # pragma: no cover
 
 
+class Torus(BaseModel):
+    """TPU inter-chip interconnect: the slice is a torus of chips (DESIGN §8).
+
+    Every collective then runs as bidirectional rings on all axes at once over ICI links of
+    `link_GBps` per direction, whatever the host ("node") boundaries; `network_efficiency.intra`
+    and `intra_node_latency_us` apply to the links.
+    """
+
+    model_config = _STRICT
+
+    axes: Literal[2, 3]  # TPU v2/v3: 2D torus; v4/v5p: 3D
+    link_GBps: GBps  # one ICI link, one direction
+
+
 class HostEfficiency(BaseModel):
     """Achievable fractions of the host link and host memory (used by optimizer offload).
 
@@ -278,6 +292,7 @@ class SystemSpec(BaseModel):
     host_link_GBps: GBps | None = None
     host_memory_bandwidth_GBps: GBps | None = None
     host_efficiency: HostEfficiency = HostEfficiency()
+    torus: Torus | None = None  # TPU ICI; GPU systems leave it out
     price_usd_per_hour: Price | None = None  # per NODE
     sources: dict[str, str] = {}
     notes: str | None = None

@@ -6,6 +6,8 @@
 #include <string>
 
 #include "estimator/collectives.hpp"
+#include <pybind11/stl.h>
+
 #include "register.hpp"
 
 namespace py = pybind11;
@@ -41,11 +43,23 @@ void check_network(const Network& n) {
             "network: latencies must be finite and >= 0");
     require(positive(n.intra_eff) && n.intra_eff <= 1 && positive(n.inter_eff) && n.inter_eff <= 1,
             "network: efficiencies must be in (0, 1]");
+    require((n.torus_axes == 0 || (n.torus_axes >= 1 && n.torus_axes <= 3 && positive(n.torus_link_Bps))) &&
+                non_negative(n.torus_link_Bps),
+            "network: a torus needs 1 to 3 axes and an ICI link bandwidth > 0");
 }
+
 
 double checked(double seconds) {
     require(std::isfinite(seconds), "collective: the time is not finite: the inputs are too large");
     return seconds;
+}
+
+template <double (*F)(double, std::int64_t, const Network&)>
+double on_torus(double bytes, std::int64_t ranks, const Network& network) {
+    check_args(bytes, ranks);
+    check_network(network);
+    require(network.torus_axes > 0, "collective: the network is not a torus");
+    return checked(F(bytes, ranks, network));
 }
 
 template <double (*F)(double, std::int64_t, const Link&)>
@@ -84,6 +98,19 @@ void register_collectives(py::module_& m) {
           py::arg("stride"), py::arg("network"));
     m.def("group_reduce_scatter_s", &on_group<group_reduce_scatter_s>, py::arg("bytes"), py::arg("ranks"),
           py::arg("stride"), py::arg("network"));
+    m.def("group_alltoall_s", &on_group<group_alltoall_s>, py::arg("bytes"), py::arg("ranks"),
+          py::arg("stride"), py::arg("network"));
+    m.def("torus_shape", [](std::int64_t ranks, std::int64_t axes) {
+        require(ranks >= 1 && ranks <= kMaxRanks, "torus_shape: ranks must be in [1, 2^24]");
+        require(axes >= 1 && axes <= 3, "torus_shape: axes must be 1, 2 or 3");
+        return torus_shape(ranks, axes);
+    }, py::arg("ranks"), py::arg("axes"), "The sub-torus a group of `ranks` chips takes (DESIGN §8).");
+    m.def("torus_allreduce_s", &on_torus<torus_allreduce_s>, py::arg("bytes"), py::arg("ranks"),
+          py::arg("network"));
+    m.def("torus_reduce_scatter_s", &on_torus<torus_reduce_scatter_s>, py::arg("bytes"), py::arg("ranks"),
+          py::arg("network"));
+    m.def("torus_alltoall_s", &on_torus<torus_alltoall_s>, py::arg("bytes"), py::arg("ranks"),
+          py::arg("network"));
 }
 
 }  // namespace estimator::bindings

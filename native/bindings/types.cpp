@@ -79,7 +79,9 @@ void register_types(py::module_& m) {
         .def_readwrite("intra_Bps", &Network::intra_Bps).def_readwrite("inter_Bps", &Network::inter_Bps)
         .def_readwrite("intra_latency_s", &Network::intra_latency_s)
         .def_readwrite("inter_latency_s", &Network::inter_latency_s)
-        .def_readwrite("intra_eff", &Network::intra_eff).def_readwrite("inter_eff", &Network::inter_eff);
+        .def_readwrite("intra_eff", &Network::intra_eff).def_readwrite("inter_eff", &Network::inter_eff)
+        .def_readwrite("torus_axes", &Network::torus_axes)
+        .def_readwrite("torus_link_Bps", &Network::torus_link_Bps);
     py::class_<Config>(m, "Config")
         .def(py::init<>())
         .def_readwrite("micro_batch", &Config::micro_batch).def_readwrite("grad_accum", &Config::grad_accum)

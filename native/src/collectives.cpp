@@ -66,6 +66,66 @@ GroupLayout group_layout(std::int64_t ranks, std::int64_t stride, const Network&
 
 Link intra_link(const Network& net) { return {net.intra_Bps * net.intra_eff, net.intra_latency_s}; }
 
+Link torus_link(const Network& net) { return {net.torus_link_Bps * net.intra_eff, net.intra_latency_s}; }
+
+std::vector<std::int64_t> torus_shape(std::int64_t ranks, std::int64_t axes) {
+    std::vector<std::int64_t> primes;
+    std::int64_t rest = std::max<std::int64_t>(1, ranks);
+    for (std::int64_t p = 2; p * p <= rest; ++p)
+        while (rest % p == 0) {
+            primes.push_back(p);
+            rest /= p;
+        }
+    if (rest > 1) primes.push_back(rest);
+    std::vector<std::int64_t> shape(static_cast<std::size_t>(std::max<std::int64_t>(1, axes)), 1);
+    for (auto p = primes.rbegin(); p != primes.rend(); ++p)  // largest first, to the shortest axis
+        *std::min_element(shape.begin(), shape.end()) *= *p;
+    return shape;
+}
+
+namespace {
+
+struct TorusSums {
+    double links = 0;  // Σ L_i: 2 per wrapped axis (both directions of a ring), 1 per short axis
+    double steps = 0;  // Σ (n_i − 1)
+    double hops = 0;   // Σ n_i / 4
+};
+
+TorusSums torus_sums(std::int64_t ranks, const Network& net) {
+    TorusSums t;
+    for (const std::int64_t n : torus_shape(ranks, net.torus_axes)) {
+        if (n <= 1) continue;
+        // An axis of 2 or 3 chips (a board, a small slice) has no wraparound link: its ring
+        // runs out and back over one link per direction (hardware_notes §5).
+        t.links += n >= 4 ? 2 : 1;
+        t.steps += static_cast<double>(n - 1);
+        t.hops += static_cast<double>(n) / 4;
+    }
+    return t;
+}
+
+}  // namespace
+
+double torus_reduce_scatter_s(double bytes, std::int64_t ranks, const Network& net) {
+    if (ranks <= 1 || bytes <= 0) return 0.0;
+    const TorusSums t = torus_sums(ranks, net);
+    const Link link = torus_link(net);
+    const double r = static_cast<double>(ranks);
+    return t.steps * link.latency_s + (1 - 1 / r) * bytes / (t.links * link.bandwidth_Bps);
+}
+
+double torus_allreduce_s(double bytes, std::int64_t ranks, const Network& net) {
+    return 2 * torus_reduce_scatter_s(bytes, ranks, net);
+}
+
+double torus_alltoall_s(double bytes, std::int64_t ranks, const Network& net) {
+    if (ranks <= 1 || bytes <= 0) return 0.0;
+    const TorusSums t = torus_sums(ranks, net);
+    const Link link = torus_link(net);
+    const double r = static_cast<double>(ranks);
+    return t.steps * link.latency_s + (1 - 1 / r) * bytes * t.hops / (t.links * link.bandwidth_Bps);
+}
+
 Link inter_link(const Network& net) {
     const double share = net.inter_Bps / static_cast<double>(std::max<std::int64_t>(1, net.devices_per_node));
     return {share * net.inter_eff, net.inter_latency_s};
@@ -73,6 +133,7 @@ Link inter_link(const Network& net) {
 
 double group_allreduce_s(double bytes, std::int64_t ranks, std::int64_t stride, const Network& net) {
     if (ranks <= 1 || bytes <= 0) return 0.0;
+    if (net.torus_axes > 0) return torus_allreduce_s(bytes, ranks, net);
     const GroupLayout g = group_layout(ranks, stride, net);
     const Link intra = intra_link(net);
     if (g.nodes == 1) return ring_allreduce_s(bytes, ranks, intra);
@@ -85,6 +146,7 @@ double group_allreduce_s(double bytes, std::int64_t ranks, std::int64_t stride, 
 
 double group_reduce_scatter_s(double bytes, std::int64_t ranks, std::int64_t stride, const Network& net) {
     if (ranks <= 1 || bytes <= 0) return 0.0;
+    if (net.torus_axes > 0) return torus_reduce_scatter_s(bytes, ranks, net);
     const GroupLayout g = group_layout(ranks, stride, net);
     const Link intra = intra_link(net);
     if (g.nodes == 1) return ring_reduce_scatter_s(bytes, ranks, intra);
@@ -102,6 +164,7 @@ double group_reduce_scatter_s(double bytes, std::int64_t ranks, std::int64_t str
 
 double group_ring_latency_s(std::int64_t ranks, std::int64_t stride, const Network& net) {
     if (ranks <= 1) return 0.0;
+    if (net.torus_axes > 0) return torus_sums(ranks, net).steps * net.intra_latency_s;
     const GroupLayout g = group_layout(ranks, stride, net);
     const double alpha = g.nodes == 1 ? net.intra_latency_s : net.inter_latency_s;
     return static_cast<double>(ranks - 1) * alpha;
@@ -109,11 +172,12 @@ double group_ring_latency_s(std::int64_t ranks, std::int64_t stride, const Netwo
 
 double group_alltoall_s(double bytes, std::int64_t ranks, std::int64_t stride, const Network& net) {
     if (ranks <= 1 || bytes <= 0) return 0.0;
+    if (net.torus_axes > 0) return torus_alltoall_s(bytes, ranks, net);
     const GroupLayout g = group_layout(ranks, stride, net);
     if (g.nodes == 1) return alltoall_s(bytes, ranks, intra_link(net));
     // The share of the data bound for other nodes crosses the NICs; the rest stays inside.
     const double n = static_cast<double>(ranks);
-    const double remote = bytes * (n - static_cast<double>(g.per_node)) / n;
+    const double remote = bytes * ((n - static_cast<double>(g.per_node)) / n);
     const double local = bytes - remote;
     return std::max(alltoall_s(local, g.per_node, intra_link(net)),
                     alltoall_s(remote, ranks, inter_link(net)));

@@ -157,7 +157,9 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
                 if (op.tp == TpSplit::column && op.kind == OpKind::embedding)
                     bytes = pb.activation * b * op.m * op.k;
                 r.per_micro.tp_communication +=
-                    ring_allreduce_s(bytes, c.tp, tp_link) * part.count;
+                    (net.torus_axes > 0 ? torus_allreduce_s(bytes, c.tp, net)
+                                        : ring_allreduce_s(bytes, c.tp, tp_link)) *
+                    part.count;
             }
             // Context parallel (ring attention, Liu et al. 2023): K and V blocks travel around
             // the cp ring, forward once and backward twice, hidden behind the block compute.
@@ -359,6 +361,10 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
     require(positive(net.intra_eff) && net.intra_eff <= 1.5 && positive(net.inter_eff) &&
                 net.inter_eff <= 1.5,
             "network: efficiencies must be in (0, 1.5]");
+    require((net.torus_axes == 0 || (net.torus_axes >= 1 && net.torus_axes <= 3 &&
+                                      positive(net.torus_link_Bps))) &&
+                std::isfinite(net.torus_link_Bps) && net.torus_link_Bps >= 0,
+            "network: a torus needs 1 to 3 axes and an ICI link bandwidth > 0");
     const std::int64_t degrees[] = {c.tp, c.pp, c.dp, c.cp, c.vp, c.ep};
     for (std::int64_t x : degrees) require(x >= 1 && x <= kMaxDegree, "config: parallel degrees must be in [1, 2^24]");
     require(c.micro_batch >= 1 && c.micro_batch <= kMaxBatch, "config: micro_batch must be in [1, 2^40]");
@@ -411,7 +417,9 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
     if (c.pp > 1) {
         t.pipeline_bubble = static_cast<double>(c.pp - 1) / static_cast<double>(c.vp) * t_micro;
         const std::int64_t stride = c.tp * c.cp * c.dp;
-        const Link link = stride >= net.devices_per_node ? inter_link(net) : intra_link(net);
+        const Link link = net.torus_axes > 0                 ? torus_link(net)
+                          : stride >= net.devices_per_node ? inter_link(net)
+                                                           : intra_link(net);
         t.pp_communication = 2 * static_cast<double>(c.vp) * p2p_s(s.boundary_bytes, link) * ga;
     }
     // Data parallel synchronisation and the optimizer step (DESIGN §7), stage by stage: every

@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 SYSTEM_KEYS = (
     "schema_version, name, description, aliases, device, devices_per_node, nodes, "
     "intra_node_bandwidth_GBps, inter_node_bandwidth_Gbps, intra_node_latency_us, "
-    "inter_node_latency_us, network_efficiency, host_link_GBps, host_memory_bandwidth_GBps, host_efficiency, price_usd_per_hour, sources, notes"
+    "inter_node_latency_us, network_efficiency, host_link_GBps, host_memory_bandwidth_GBps, host_efficiency, torus, price_usd_per_hour, sources, notes"
 )
 
 MINIMAL_SYSTEM = """\
@@ -384,3 +384,20 @@ def test_installed_package_finds_its_own_copy(tmp_path: Path) -> None:
         check=True,
     )
     assert result.stdout.split() == [str(site / "estimator" / "hardware_specs"), "8"]
+
+
+@pytest.mark.parametrize(("torus", "key"), [("{axes: 4, link_GBps: 100}", "torus.axes"),
+                                           ("{axes: 2, link_GBps: -1}", "torus.link_GBps"),
+                                           ("{axes: 2}", "torus.link_GBps"),
+                                           ("{axes: 2, link_GBps: 100, wrap: true}", "wrap")])
+def test_a_bad_torus_names_its_key(tmp_path: Path, torus: str, key: str) -> None:
+    path = write(tmp_path, MINIMAL_SYSTEM + f"torus: {torus}\n")
+    with pytest.raises(EstimatorError) as info:
+        load_hardware(path)
+    assert str(info.value).startswith(f"{path}: ") and key in str(info.value)
+
+
+def test_tpu_slices_are_tori() -> None:
+    assert load_hardware("tpu-v3-8").torus.axes == 2
+    assert load_hardware("tpu-v4-8").torus.axes == 3
+    assert load_hardware("a100x8").torus is None

@@ -260,6 +260,30 @@ def test_shard_refuses_bad_degrees(field: str, value: int) -> None:
 
 
 # ------------------------------------------------------------------------------ collectives
+@pytest.mark.parametrize("entry", ENTRY_POINTS)
+@pytest.mark.parametrize(("axes", "link"), [(4, 1e11), (-1, 1e11), (I64_MIN, 1e11), (I64_MAX, 1e11),
+                                            (2, 0.0), (2, math.nan), (2, math.inf), (0, math.nan),
+                                            (0, -1.0), (3, -5e-324)])
+def test_a_bad_torus_is_refused(entry: str, axes: int, link: float) -> None:
+    bad = network(torus_axes=axes, torus_link_Bps=link)
+    assert refused(ENTRY_POINTS[entry], graph(), device(), bad, config()).startswith("network:")
+
+
+@pytest.mark.parametrize("name", ["torus_allreduce_s", "torus_reduce_scatter_s", "torus_alltoall_s"])
+def test_torus_collectives_refuse_bad_arguments(name: str) -> None:
+    function = getattr(_core, name)
+    good = network(torus_axes=3, torus_link_Bps=4.5e10)
+    assert function(1e9, 4096, good) > 0
+    for ranks in (0, -1, I64_MIN, I64_MAX):
+        assert "ranks" in refused(function, 1e9, ranks, good)
+    assert "bytes" in refused(function, math.inf, 64, good)
+    assert "not a torus" in refused(function, 1e9, 64, network())
+    assert "torus" in refused(function, 1e9, 64, network(torus_axes=3, torus_link_Bps=math.nan))
+    assert "not finite" in refused(function, 1.7e308, 64, network(torus_axes=3, torus_link_Bps=1e-300))
+    for ranks, axes in ((0, 2), (I64_MAX, 2), (8, 0), (8, 4)):
+        assert "torus_shape" in refused(_core.torus_shape, ranks, axes)
+
+
 LINK_FUNCTIONS = ["ring_allreduce_s", "ring_reduce_scatter_s", "tree_allreduce_s", "alltoall_s"]
 
 
@@ -284,7 +308,7 @@ def test_p2p_refuses_bad_arguments() -> None:
     assert "latency" in refused(_core.p2p_s, 1.0, _core.Link(1e10, math.nan))
 
 
-@pytest.mark.parametrize("name", ["group_allreduce_s", "group_reduce_scatter_s"])
+@pytest.mark.parametrize("name", ["group_allreduce_s", "group_reduce_scatter_s", "group_alltoall_s"])
 def test_group_collectives_refuse_bad_arguments(name: str) -> None:
     function = getattr(_core, name)
     assert function(1e9, 16, 1, network()) > 0

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 #include "estimator/types.hpp"
 
@@ -52,5 +53,20 @@ double group_reduce_scatter_s(double bytes, std::int64_t ranks, std::int64_t str
 double group_ring_latency_s(std::int64_t ranks, std::int64_t stride, const Network& network);
 double group_alltoall_s(double bytes, std::int64_t ranks, std::int64_t stride,
                         const Network& network);
+
+// TPU ICI torus collectives (DESIGN §8). A group of `ranks` chips is taken as a sub-torus of
+// the network's axes, its shape the most even split of `ranks` (TPU slices are near-cubic).
+// Bidirectional rings run on every axis at once, each carrying its share of the data.
+std::vector<std::int64_t> torus_shape(std::int64_t ranks, std::int64_t axes);
+// Reduce-scatter or all-gather: α·Σ(n_i − 1) + (1 − 1/r)·S / (W·Σ L_i), with L_i = 2 links
+// (both ring directions) on an axis of 4 or more chips (wrapped) and 1 on an axis of 2 or 3.
+double torus_reduce_scatter_s(double bytes, std::int64_t ranks, const Network& network);
+// All-reduce: a reduce-scatter then an all-gather.
+double torus_allreduce_s(double bytes, std::int64_t ranks, const Network& network);
+// All-to-all (S the bytes each chip holds): α·Σ(n_i − 1) + (1 − 1/r)·S·(Σ n_i / 4) / (W·Σ L_i),
+// the mean distance on a bidirectional ring of n being n/4 hops.
+double torus_alltoall_s(double bytes, std::int64_t ranks, const Network& network);
+// One ICI link: the point-to-point path between neighbouring chips.
+Link torus_link(const Network& network);
 
 }  // namespace estimator

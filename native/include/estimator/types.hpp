@@ -77,6 +77,12 @@ struct Network {
     double intra_latency_s = 0;
     double inter_latency_s = 0;
     double intra_eff = 1, inter_eff = 1;  // achievable bus-bandwidth fractions
+    // TPU ICI: the whole slice is a torus of chips with `torus_axes` axes (2 or 3; 0: no torus),
+    // each chip with two links per axis of `torus_link_Bps` per direction (DESIGN §8). A torus
+    // replaces the node/network hierarchy for every collective; `intra_eff` and the intra-node
+    // latency apply to its links.
+    std::int64_t torus_axes = 0;
+    double torus_link_Bps = 0;
 };
 
 struct Config {
