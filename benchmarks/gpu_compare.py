@@ -1,0 +1,149 @@
+"""Measured on a GPU (benchmarks/gpu_measure.py) next to what the estimator predicts.
+
+    PYTHONPATH=. python benchmarks/gpu_compare.py benchmarks/measurements/h100-sxm-2026-11-23.json
+
+Prints three tables: the device constants the estimator carries against the measured fractions,
+training steps (measured vs predicted time), and memory (device memory in use at the peak, and
+the largest batch that fits). The measurements ran PyTorch eager with bf16 autocast on one
+device; the predictions use the same model, batch, precision, optimizer and attention kernel.
+"""
+
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+import estimator  # noqa: E402
+from estimator.specs.hardware import load_device, load_stack  # noqa: E402
+
+HW = "h100x1"
+GIB = 2**30
+# PyTorch 2.11's SDPA ran cuDNN's fused attention in these steps (the profiled kernels are
+# cudnn_generated_fort_native_sdpa_sm90_flash_*), so the predictions use that kernel.
+GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn")
+RESNET = dict(precision="bf16", optimizer="momentum")
+
+
+def _gpt2(vocab: int = 50257, dropout: float = 0.1) -> estimator.ModelSpec:
+    return estimator.load_model("gpt2").model_copy(update={"vocab": vocab, "dropout": dropout})
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "  ".join(cell.ljust(width) if i == 0 else cell.rjust(width)
+                     for i, (cell, width) in enumerate(zip(cells, widths)))
+
+
+def _table(title: str, header: list[str], rows: list[list[str]]) -> None:
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    print(f"\n{title}")
+    print(_row(header, widths))
+    print("  ".join("-" * w for w in widths))
+    for row in rows:
+        print(_row(row, widths))
+
+
+def constants(data: dict) -> list[list[str]]:
+    device, stack = load_device("h100"), load_stack("cuda")
+    peak = device.peak_TFLOPS
+    gemm = {(r["precision"], r["shape"]): r["TFLOPS"] for r in data["gemm"]}
+    gpt2_shapes = [gemm[("bf16", f"gpt2 {n}")] for n in ("qkv", "attn-out", "fc1", "fc2")]
+    best = {p: max(v for (q, _), v in gemm.items() if q == p) for p in ("bf16", "fp8")}
+    attention = {backend: statistics.mean(r["fwd_bwd_TFLOPS"] for r in data["attention"]
+                                          if r.get("backend", "flash_attention") == backend
+                                          and r["head_dim"] == 128)
+                 for backend in ("flash_attention", "cudnn_attention")
+                 if any(r.get("backend", "flash_attention") == backend for r in data["attention"])}
+    align = {(r["precision"], r["shape"]): r["TFLOPS"] for r in data["alignment"]}
+    odd = statistics.mean(align[("bf16", f"{d}+1")] / align[("bf16", f"{d}+0")] for d in "nk")
+    traces = data["traces"]["gpt2_b1"]
+    rows = [
+        ["GEMM, GPT-2 shapes (bf16)", f"{statistics.mean(gpt2_shapes) / peak['bf16']:.2f}",
+         f"{device.efficiency.matmul:.2f}", "efficiency.matmul (sustained)"],
+        ["GEMM, best shape (bf16)", f"{best['bf16'] / peak['bf16']:.2f}",
+         f"{device.efficiency.conv:.2f}", "efficiency.conv (capped here)"],
+        ["GEMM fp8 / bf16 best", f"{best['fp8'] / peak['fp8'] / (best['bf16'] / peak['bf16']):.2f}",
+         f"{device.efficiency.matmul_at('fp8') / device.efficiency.matmul:.2f}",
+         "matmul_fp8 / matmul"],
+        ["GEMM with an odd bf16 dim", f"{odd:.2f}", f"{stack.matmul_misaligned[2]:.2f}",
+         "stack matmul_misaligned[2]"],
+        ["copy bandwidth", f"{data['bandwidth']['copy_GBps'] / device.memory_bandwidth_GBps:.2f}",
+         f"{device.efficiency.memory:.2f}", "efficiency.memory"],
+    ]
+    if "flash_attention" in attention:
+        rows.append(["FlashAttention-2 fwd+bwd, d128", f"{attention['flash_attention'] / peak['bf16']:.2f}",
+                     f"{device.efficiency.attention:.2f}", "efficiency.attention"])
+    if "cudnn_attention" in attention:
+        rows.append(["cuDNN attention fwd+bwd, d128", f"{attention['cudnn_attention'] / peak['bf16']:.2f}",
+                     f"{device.efficiency.attention_for('cudnn'):.2f}", "efficiency.attention_cudnn"])
+    rows += [
+        ["eager op, host floor (us)", f"{data['launch_us']:.1f}", f"{stack.kernel_launch_overhead_us:g}",
+         "kernel_launch_overhead_us"],
+        ["host time per kernel, GPT-2 b1 step (us)",
+         f"{data['gpt2_variant_steps'][-2]['step_s'] / traces['kernels_per_step'] * 1e6:.1f}", "", ""],
+        ["CUDA context after training (GiB)", f"{traces['outside_pool_GiB']:.2f}",
+         f"{stack.runtime_context_GiB:g}", "runtime_context_GiB"],
+    ]
+    return rows
+
+
+def steps(data: dict) -> list[list[str]]:
+    rows = []
+    cases = [(f"GPT-2 b{r['batch']} vocab 50257", _gpt2(), r["batch"], GPT2, r)
+             for r in data["gpt2_steps"]]
+    for r in data["gpt2_variant_steps"]:
+        vocab, dropout = r.get("vocab", 50257), r.get("dropout", 0.1)
+        label = f"GPT-2 b{r['batch']} vocab {vocab}" + (" dropout 0" if dropout == 0 else "")
+        if r.get("fused_adam"):
+            label += " fused AdamW"
+        cases.append((label, _gpt2(vocab, dropout), r["batch"], GPT2, r))
+    cases += [(f"ResNet-50 b{r['batch']}", "resnet50", r["batch"], RESNET, r)
+              for r in data["resnet50_steps"]]
+    for label, model, batch, options, measured in cases:
+        predicted = estimator.estimate(model, HW, micro_batch=batch, global_batch=batch, **options)
+        error = predicted.step_time_s / measured["step_s"] - 1
+        rows.append([label, f"{measured['step_s'] * 1e3:.1f}", f"{predicted.step_time_s * 1e3:.1f}",
+                     f"{error:+.1%}"])
+    return rows
+
+
+def memory(data: dict) -> list[list[str]]:
+    outside = data["traces"]["gpt2_b16_vocab50304"]["outside_pool_GiB"]
+    rows = []
+    for label, model, options, measured in (
+            *[(f"GPT-2 b{r['batch']}", _gpt2(), GPT2, r) for r in data["gpt2_steps"]],
+            *[(f"ResNet-50 b{r['batch']}", "resnet50", RESNET, r) for r in data["resnet50_steps"]]):
+        batch = measured["batch"]
+        predicted = estimator.estimate(model, HW, micro_batch=batch, global_batch=batch, **options)
+        in_use = measured["peak_reserved_GiB"] + outside
+        rows.append([f"{label}: device memory in use (GiB)", f"{in_use:.2f}",
+                     f"{predicted.memory.per_device_bytes / GIB:.2f}",
+                     f"{predicted.memory.per_device_bytes / GIB / in_use - 1:+.1%}"])
+    for label, model, options, key in (("GPT-2", _gpt2(), GPT2, "gpt2_max_batch"),
+                                       ("ResNet-50", "resnet50", RESNET, "resnet50_max_batch")):
+        predicted = estimator.estimate(model, HW, micro_batch=1, global_batch=1, **options)
+        rows.append([f"{label}: largest batch that fits", str(data[key]),
+                     str(predicted.max_micro_batch), f"{predicted.max_micro_batch / data[key] - 1:+.1%}"])
+    return rows
+
+
+def main() -> None:
+    path = Path(sys.argv[1] if len(sys.argv) > 1 else
+                REPO / "benchmarks" / "measurements" / "h100-sxm-2026-11-23.json")
+    data = json.loads(path.read_text())
+    attention_file = path.with_name(path.stem + "-attention.json")
+    if attention_file.exists():  # the attention kernels were measured in a second run
+        data["attention"] = json.loads(attention_file.read_text())["attention"]
+    print(f"{data['device']}, torch {data['torch']}, CUDA {data['cuda']}, {data['date']}: {path.name}")
+    _table("Device constants", ["quantity", "measured", "estimator", "field"], constants(data))
+    _table("Training steps (ms)", ["case", "measured", "predicted", "error"], steps(data))
+    _table("Memory", ["case", "measured", "predicted", "error"], memory(data))
+
+
+if __name__ == "__main__":
+    main()
