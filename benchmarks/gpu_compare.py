@@ -10,6 +10,7 @@ device; the predictions use the same model, batch, precision, optimizer and atte
 
 from __future__ import annotations
 
+import importlib
 import json
 import statistics
 import sys
@@ -84,12 +85,29 @@ def constants(data: dict) -> list[list[str]]:
     rows += [
         ["eager op, host floor (us)", f"{data['launch_us']:.1f}", f"{stack.kernel_launch_overhead_us:g}",
          "kernel_launch_overhead_us"],
-        ["host time per kernel, GPT-2 b1 step (us)",
-         f"{data['gpt2_variant_steps'][-2]['step_s'] / traces['kernels_per_step'] * 1e6:.1f}", "", ""],
+        ["host time per operator, GPT-2 b1 (us)", f"{_host_per_op(data, 'gpt2'):.0f}",
+         f"{stack.host_time_per_operator_us:g}", "host_time_per_operator_us"],
+        ["host time per operator, ResNet-50 b1 (us)", f"{_host_per_op(data, 'resnet50'):.0f}",
+         f"{stack.host_time_per_operator_us:g}", "host_time_per_operator_us"],
         ["CUDA context after training (GiB)", f"{traces['outside_pool_GiB']:.2f}",
          f"{stack.runtime_context_GiB:g}", "runtime_context_GiB"],
     ]
     return rows
+
+
+def _host_per_op(data: dict, model: str) -> float:
+    """Host time per operator of a host-bound step: (step − optimizer GPU time) / operators."""
+    if model == "gpt2":
+        step = next(r for r in data["gpt2_variant_steps"] if r["batch"] == 1)["step_s"]
+        spec: estimator.ModelSpec | str = _gpt2()
+    else:
+        step = next(r for r in data["resnet50_small_steps"] if r["batch"] == 1)["step_s"]
+        spec = "resnet50"
+    optimizer_ms = data["traces"][f"{model}_b1"]["by_kind"]["optimizer"]["ms"]
+    graph = importlib.import_module("estimator.estimate")._lowered(
+        estimator.load_model(spec) if isinstance(spec, str) else spec)[0]
+    count = sum(segment.repeat * len(segment.ops) for segment in graph.segments)
+    return (step - optimizer_ms / 1e3) / count * 1e6
 
 
 def steps(data: dict) -> list[list[str]]:
@@ -103,7 +121,7 @@ def steps(data: dict) -> list[list[str]]:
             label += " fused AdamW"
         cases.append((label, _gpt2(vocab, dropout), r["batch"], GPT2, r))
     cases += [(f"ResNet-50 b{r['batch']}", "resnet50", r["batch"], RESNET, r)
-              for r in data["resnet50_steps"]]
+              for r in data["resnet50_steps"] + data.get("resnet50_small_steps", [])]
     for label, model, batch, options, measured in cases:
         predicted = estimator.estimate(model, HW, micro_batch=batch, global_batch=batch, **options)
         error = predicted.step_time_s / measured["step_s"] - 1
@@ -139,6 +157,11 @@ def main() -> None:
     attention_file = path.with_name(path.stem + "-attention.json")
     if attention_file.exists():  # the attention kernels were measured in a second run
         data["attention"] = json.loads(attention_file.read_text())["attention"]
+    small_file = path.with_name(path.stem + "-small-batch.json")
+    if small_file.exists():  # and ResNet-50's small batches in a third
+        small = json.loads(small_file.read_text())
+        data["resnet50_small_steps"] = small["resnet50_small_steps"]
+        data["traces"]["resnet50_b1"] = small["traces"]["resnet50_b1"]
     print(f"{data['device']}, torch {data['torch']}, CUDA {data['cuda']}, {data['date']}: {path.name}")
     _table("Device constants", ["quantity", "measured", "estimator", "field"], constants(data))
     _table("Training steps (ms)", ["case", "measured", "predicted", "error"], steps(data))

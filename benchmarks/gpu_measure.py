@@ -446,7 +446,8 @@ def traces(directory: str) -> dict:
     result = {}
     for name, make, batch, kwargs in (("gpt2_b16_vocab50304", gpt2_step, 16, {"vocab": 50304}),
                                       ("gpt2_b1", gpt2_step, 1, {}),
-                                      ("resnet50_b256", resnet50_step, 256, {})):
+                                      ("resnet50_b256", resnet50_step, 256, {}),
+                                      ("resnet50_b1", resnet50_step, 1, {})):
         release()
         step, _ = make(batch, **kwargs)
         for _ in range(3):
@@ -535,6 +536,8 @@ def main() -> None:
     if not args.skip_compile:
         section("gpt2_compiled_steps", lambda: [measure_step(gpt2_step, 16, compiled=True)])
     section("resnet50_steps", lambda: [measure_step(resnet50_step, b) for b in (128, 256)])
+    # Small batches, where the host issuing eager kernels can bind (DESIGN §7).
+    section("resnet50_small_steps", lambda: [measure_step(resnet50_step, b) for b in (1, 8, 32)])
     section("gpt2_variant_steps", lambda: [
         measure_step(gpt2_step, 16, vocab=50304), measure_step(gpt2_step, 16, dropout=0.0),
         measure_step(gpt2_step, 16, vocab=50304, dropout=0.0),
@@ -569,7 +572,8 @@ def summarize(result: dict) -> None:
     for row in result.get("conv", []):
         print(f"conv {row['layer']:14} fwd {row['fwd_TFLOPS']:6.1f} "
               f"fwd+bwd {row['fwd_bwd_TFLOPS']:6.1f} TFLOP/s")
-    for key in ("gpt2_steps", "gpt2_compiled_steps", "gpt2_variant_steps", "resnet50_steps"):
+    for key in ("gpt2_steps", "gpt2_compiled_steps", "gpt2_variant_steps", "resnet50_steps",
+                "resnet50_small_steps"):
         for row in result.get(key, []):
             extra = {k: v for k, v in row.items()
                      if k in ("vocab", "dropout", "compiled", "fused_adam")}

@@ -127,6 +127,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused") 
     native.eff_memory = device.efficiency.memory
     native.eff_attention = device.efficiency.attention_for(attention)
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
+    native.host_s = stack.host_time_per_operator_us * 1e-6
     native.operand_bytes = OPERAND_BYTES[precision]
     native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
     native.misaligned_4B = stack.matmul_misaligned.get(4, 1.0)
@@ -358,6 +359,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
         warnings.append(fallback)
     layout = parallel_layout(training, graph, spec, system.devices)
     native_dev = native_device(device, precision, training.attention.value)
+    if training.cuda_graphs:
+        native_dev.host_s = 0.0
     _attach_host(native_dev, system, training)
     network = native_network(system)
 
@@ -458,6 +461,9 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             requested_precision=training.precision.value,
             optimizer=training.optimizer.value,
             recompute=training.recompute.value,
+            attention=training.attention.value,
+            offload=training.offload.value,
+            cuda_graphs=training.cuda_graphs,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

@@ -329,6 +329,8 @@ class ReferenceDevice:
         eff_matmul, eff_conv, eff_memory: achievable fractions (DESIGN §3).
         eff_attention: fraction for fused (flash) attention; None means eff_matmul.
         launch_s: per-kernel launch overhead, s.
+        host_s: host time per operator (forward + backward) of an eager framework, s; a
+            micro-batch takes at least this × its operators (DESIGN §7).
         operand_bytes: bytes per GEMM operand element at the compute precision.
         misaligned: efficiency multipliers of a matmul whose n or k is a multiple of 8, 4, 2
             bytes (in that order) but not of 16 (DESIGN §3).
@@ -350,6 +352,7 @@ class ReferenceDevice:
     eff_attention: float | None = None
     operand_bytes: float = 2.0
     misaligned: tuple[float, float, float] = (1.0, 1.0, 1.0)
+    host_s: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -520,12 +523,15 @@ def evaluate_single_device(
     layer_inputs = 0.0  # full recompute: Σ over repeated segments of repeat·e·tokens·hidden·b
     largest_layer = 0.0  # full recompute: one layer's saved bytes (largest repeated segment)
     transient = 0.0  # the largest operator transient (the loss's gradients)
+    fwd_mb = 0.0  # seconds per micro-batch of forward passes, Σ repeat·t_fwd
+    host_fwd = host_bwd = 0.0  # operator-passes the host issues per micro-batch (DESIGN §7)
 
     for seg in graph.segments:
         if seg.repeat < 1:
             raise ValueError(f"segment {seg.name!r}: repeat must be >= 1, got {seg.repeat}")
         repeated = seg.repeat > 1
         seg_time = seg_fwd = seg_saved = seg_quadratic = seg_recompute_selective = 0.0
+        seg_fwd_share = seg_bwd_share = attention_fwd_share = 0.0
         for op in seg.ops:
             cost = op_cost(op, b, e, w)
             unit = op_cost(op, 1.0, e, w)
@@ -536,6 +542,12 @@ def evaluate_single_device(
             seg_saved += cost.saved_bytes
             seg_quadratic += cost.saved_quadratic_bytes
             transient = max(transient, cost.transient_bytes)
+            kernels = cost.fwd_kernels + cost.bwd_kernels
+            if kernels > 0:  # a fused operator issues nothing of its own
+                seg_fwd_share += cost.fwd_kernels / kernels
+                seg_bwd_share += cost.bwd_kernels / kernels
+                if op.kind is OpKind.ATTENTION and not op.fused:
+                    attention_fwd_share += cost.fwd_kernels / kernels
             # Selective: the attention core's forward again, only where it saved something to
             # drop (unfused); fused attention keeps nothing quadratic, so nothing to recompute.
             # Reading: this applies to attention in every segment, repeated or not, matching the
@@ -543,13 +555,18 @@ def evaluate_single_device(
             if op.kind is OpKind.ATTENTION and not op.fused:
                 seg_recompute_selective += t_fwd
         fwd_bwd_mb += seg.repeat * seg_time
+        fwd_mb += seg.repeat * seg_fwd
         saved_all += seg.repeat * seg_saved
         quadratic_all += seg.repeat * seg_quadratic
+        host_fwd += seg.repeat * seg_fwd_share
+        host_bwd += seg.repeat * seg_bwd_share
         if mode == "selective":
             recompute_mb += seg.repeat * seg_recompute_selective
+            host_fwd += seg.repeat * attention_fwd_share
         elif mode == "full" and repeated:
             # Full: every op of every layer (repeated segment) runs its forward again.
             recompute_mb += seg.repeat * seg_fwd
+            host_fwd += seg.repeat * seg_fwd_share
         if repeated:
             # DESIGN §6: full recompute keeps each layer's input, e·tokens·hidden per sample.
             if mode == "full":
@@ -572,6 +589,12 @@ def evaluate_single_device(
         activations = saved_all - quadratic_all + transient
     else:
         activations = saved_not_repeated + layer_inputs + max(largest_layer, transient)
+
+    # DESIGN §7: an eager host issues the kernels; each pass waits for the slower side (the
+    # forward side holds the recomputation).
+    bwd_mb = fwd_bwd_mb - fwd_mb
+    fwd_bwd_mb += (max(0.0, host_fwd * device.host_s - (fwd_mb + recompute_mb))
+                   + max(0.0, host_bwd * device.host_s - bwd_mb))
 
     params = graph.params
     weights = prec.weight_memory * params

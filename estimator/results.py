@@ -56,6 +56,9 @@ class ConfigInfo(_Result):
     requested_precision: str
     optimizer: str
     recompute: str
+    attention: str = "fused"  # the attention kernel
+    offload: str = "none"
+    cuda_graphs: bool = False
 
 
 class MemoryInfo(_Result):

@@ -156,6 +156,9 @@ class SoftwareStack(BaseModel):
     name: Name
     description: str = ""
     kernel_launch_overhead_us: Microseconds  # fixed cost per kernel: launch + framework dispatch
+    # Host (CPU) time per operator, forward + backward, of an eager framework: a micro-batch
+    # takes at least this × its operators (DESIGN §7). 0: the host never binds (XLA).
+    host_time_per_operator_us: Microseconds = 0.0
     runtime_context_GiB: Annotated[float, Field(ge=0, le=1024, allow_inf_nan=False)]
     allocator_fragmentation: NonNegativeFraction  # of activation bytes (DESIGN §6)
     # Efficiency multiplier of a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of

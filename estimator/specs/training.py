@@ -99,6 +99,9 @@ class TrainingConfig(BaseModel):
     recompute: Recompute = Recompute.NONE
     attention: AttentionKernel = AttentionKernel.FUSED
     offload: Offload = Offload.NONE
+    # The step is captured and replayed as a CUDA graph (torch.compile's reduce-overhead mode,
+    # NVIDIA's MLPerf code): the host no longer issues each kernel (DESIGN §7).
+    cuda_graphs: bool = False
     tokens: DataAmount | None = None
     samples: DataAmount | None = None
     epochs: DataAmount | None = None

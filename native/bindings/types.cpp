@@ -63,6 +63,7 @@ void register_types(py::module_& m) {
         .def_readwrite("eff_matmul", &Device::eff_matmul).def_readwrite("eff_conv", &Device::eff_conv)
         .def_readwrite("eff_memory", &Device::eff_memory)
         .def_readwrite("eff_attention", &Device::eff_attention).def_readwrite("launch_s", &Device::launch_s)
+        .def_readwrite("host_s", &Device::host_s)
         .def_readwrite("operand_bytes", &Device::operand_bytes)
         .def_readwrite("misaligned_8B", &Device::misaligned_8B)
         .def_readwrite("misaligned_4B", &Device::misaligned_4B)

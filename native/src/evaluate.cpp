@@ -77,6 +77,8 @@ struct StageResult {
     double params = 0;        // parameters held by the stage (after tp/ep)
     double param_ops = 0;     // operators holding parameters (ZeRO-3 gathers each on its own)
     double activations = 0;   // saved per micro-batch, under the recompute mode
+    double host_fwd_ops = 0;  // operator-passes the host issues per micro-batch: forward shares
+    double host_bwd_ops = 0;  // (recomputation included) and backward shares
     double transient = 0;     // largest short-lived peak: an op's transient, or one layer's
                               // activations rebuilt during full recompute
     double boundary_bytes = 0;  // activation sent to the next stage per micro-batch
@@ -120,7 +122,8 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         std::vector<OpCost> costs;
         costs.reserve(ops.size());
         double seg_saved = 0, seg_quadratic = 0, seg_fwd_s = 0, seg_fwd_flops = 0;
-        double attention_fwd_s = 0, attention_fwd_flops = 0;
+        double attention_fwd_s = 0, attention_fwd_flops = 0, seg_fwd_share = 0,
+               attention_fwd_share = 0;
         bool in_expert_run = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
@@ -139,9 +142,19 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
             seg_quadratic += cost.saved_quadratic_bytes;
             seg_fwd_s += fwd.total();
             seg_fwd_flops += cost.fwd_flops;
+            // A fused operator issues no kernel of its own; a recomputed one repeats the forward
+            // share of its kernels.
+            const double kernels = cost.fwd_kernels + cost.bwd_kernels;
+            const double fwd_share = kernels > 0 ? cost.fwd_kernels / kernels : 0.0;
+            if (kernels > 0) {
+                r.host_fwd_ops += fwd_share * part.count;
+                r.host_bwd_ops += (1 - fwd_share) * part.count;
+            }
+            seg_fwd_share += fwd_share;
             if (op.kind == OpKind::attention && !op.fused) {
                 attention_fwd_s += fwd.total();
                 attention_fwd_flops += cost.fwd_flops;
+                attention_fwd_share += fwd_share;
             }
             if (with_ops) r.ops.push_back({op.name, part.count, cost, fwd, bwd});
 
@@ -195,6 +208,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
                 r.activations += (seg_saved - seg_quadratic) * part.count;
                 r.per_micro.recompute += attention_fwd_s * part.count;
                 r.flops += attention_fwd_flops * part.count;
+                r.host_fwd_ops += attention_fwd_share * part.count;
                 break;
             case Recompute::full:
                 // Megatron-style: each layer keeps its input and is rebuilt in the backward
@@ -205,6 +219,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
                     r.transient = std::max(r.transient, seg_saved);
                     r.per_micro.recompute += seg_fwd_s * part.count;
                     r.flops += seg_fwd_flops * part.count;
+                    r.host_fwd_ops += seg_fwd_share * part.count;
                 } else if (part.stack) {
                     r.activations += seg_saved * part.count;
                 } else {
@@ -213,11 +228,19 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
                     r.transient = std::max(r.transient, transient);
                     r.per_micro.recompute += seg_fwd_s * part.count;
                     r.flops += seg_fwd_flops * part.count;
+                    r.host_fwd_ops += seg_fwd_share * part.count;
                 }
                 break;
         }
         if (part.layers && !costs.empty()) r.boundary_bytes = costs.front().input_bytes;
     }
+    // An eager framework issues every kernel from one host thread, so each pass of a micro-batch
+    // takes at least the host's time to issue its kernels; the GPU idles for the rest, and the
+    // backward pass (the window that hides gradient sync) lasts that long too (DESIGN §7).
+    const double host_fwd = r.host_fwd_ops * d.host_s, host_bwd = r.host_bwd_ops * d.host_s;
+    const double gpu_fwd = r.time() - r.bwd_s;  // forward, recomputation and tp/cp/ep traffic
+    r.per_micro.overhead += std::max(0.0, host_fwd - gpu_fwd) + std::max(0.0, host_bwd - r.bwd_s);
+    r.bwd_s = std::max(r.bwd_s, host_bwd);
     return r;
 }
 
@@ -344,7 +367,7 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
             "device: efficiencies must be in (0, 1]");
     require(positive(d.operand_bytes) && d.operand_bytes <= 8,
             "device: operand bytes must be in (0, 8]");
-    require(non_negative(d.launch_s) && positive(d.capacity_bytes) &&
+    require(non_negative(d.launch_s) && non_negative(d.host_s) && positive(d.capacity_bytes) &&
                 non_negative(d.runtime_context_bytes) && non_negative(d.fragmentation),
             "device: launch overhead, capacity, context and fragmentation must be finite and >= 0");
     require(non_negative(d.host_link_Bps) && non_negative(d.host_memory_Bps),

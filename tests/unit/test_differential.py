@@ -128,7 +128,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         runtime_context_bytes=stack.runtime_context_GiB * 2**30,
         fragmentation=stack.allocator_fragmentation,
         eff_attention=device.efficiency.fused_attention,
-        operand_bytes=OPERAND_BYTES[precision],
+        operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute)

@@ -7,6 +7,7 @@ code under test, so the reference can serve as the oracle of the C++ differentia
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pytest
 
@@ -366,6 +367,27 @@ def test_full_recompute_keeps_layer_inputs_plus_one_layer() -> None:
     transient = 8 * 3 * 16 * 50
     outside = none2.activations_bytes - transient - 2 * layer_saved
     assert small.activations_bytes == outside + 2 * 768 + max(layer_saved, transient)
+
+
+def test_an_eager_host_bounds_a_small_micro_batch() -> None:
+    # 4 layers of 12 operators + 3 outside = 51 operators, each issued by the host in 1 ms:
+    # the micro-batch takes 51 ms whatever the GPU needs, when the GPU needs less.
+    graph = _transformer()
+    gpu = _device(peak_flops_matmul=1e18, peak_flops_vector=1e18, bandwidth=1e18, launch_s=0.0)
+    ops = sum(seg.repeat * len(seg.ops) for seg in graph.segments)
+    fast = evaluate_single_device(graph, gpu, 1, 2, "bf16", "adam", "none")
+    bound = evaluate_single_device(graph, replace(gpu, host_s=1e-3), 1, 2, "bf16", "adam", "none")
+    assert fast.fwd_bwd_s < 2 * ops * 1e-3
+    assert bound.fwd_bwd_s == pytest.approx(2 * ops * 1e-3, rel=1e-12)
+    assert bound.step_time_s == pytest.approx(bound.fwd_bwd_s + bound.optimizer_s, rel=1e-12)
+    # Full recompute issues each layer operator's forward again: its share of the kernels.
+    full = evaluate_single_device(graph, replace(gpu, host_s=1e-3), 1, 1, "bf16", "adam", "full")
+    layer = next(seg for seg in graph.segments if seg.repeat > 1)
+    share = sum(c.fwd_kernels / (c.fwd_kernels + c.bwd_kernels)
+                for c in (op_cost(op, 1, 2, 2) for op in layer.ops))
+    assert full.fwd_bwd_s + full.recompute_s == pytest.approx((ops + layer.repeat * share) * 1e-3, rel=1e-12)
+    # A host that keeps ahead of the GPU changes nothing.
+    assert evaluate_single_device(graph, replace(gpu, host_s=1e-18), 1, 2, "bf16", "adam", "none") == fast
 
 
 def test_step_time_sums_its_parts_and_scales_with_grad_accum() -> None:

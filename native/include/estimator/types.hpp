@@ -57,6 +57,7 @@ struct Device {
     double eff_matmul = 1, eff_conv = 1, eff_memory = 1;
     double eff_attention = 1;  // fused (flash) attention kernels
     double launch_s = 0;               // per-kernel overhead of the software stack
+    double host_s = 0;  // host (CPU) time per operator, forward + backward, in an eager step
     // GEMM operands' bytes per element at the compute precision, and the stack's efficiency
     // multipliers for a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of 16.
     double operand_bytes = 2;
