@@ -103,8 +103,8 @@ def test_case_runs_and_returns_finite_numbers(case_id: str) -> None:
 # ------------------------------------------------------------------------------ the accuracy
 @pytest.mark.xfail(
     strict=True,
-    reason="single-node median |error| is 18.8% over 83 cases today (max 72%: NVPTBERT-SQUAD-A100 "
-           "+49..72%, NVPTBERT S512 -32..-52%, MPT-H100 +12..+48%); target 15%",
+    reason="single-node median |error| is 19.4% over 83 cases today (max 72%: NVPTBERT-SQUAD-A100 "
+           "+54..72%, NVPTBERT S512 -33..-52%, MPT-H100 +12..+49%); target 15%",
 )
 def test_single_node_median_error(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "single-node")
@@ -116,9 +116,9 @@ def test_single_node_median_error(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="predicted max micro-batch is 1.7-4x the published one in 9 of 9 BERT memory rows today "
+    reason="predicted max micro-batch is 1.3-3x the published one in 9 of 9 BERT memory rows today "
            "(Titan X BERT-Base s64..s512: 196/87/36/26/20/13 vs 64/32/16/14/12/6; V100-16GB BERT-Large "
-           "fp32: 33 vs [8, 15], 5 vs [2, 3], 8 vs [2, 3])",
+           "fp32: 29 vs [8, 15], 4 vs [2, 3], 8 vs [2, 3])",
 )
 def test_bert_max_micro_batch(results: list[dict[str, Any]]) -> None:
     chosen = [r for r in results if r["metric"] == "max_micro_batch"]
@@ -138,8 +138,8 @@ def test_multi_node_median_error(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="13 of 55 multi-node cases exceed 25% today (max 53%: DeepSpeed ZeRO-3 rows of Megatron "
-           "Table 2 -25..-53%, NVPTBERT S512 -26..-41%, OPT-175B -50% (restarts), MPT-7B run +34%)",
+    reason="15 of 55 multi-node cases exceed 25% today (max 53%: DeepSpeed ZeRO-3 rows of Megatron "
+           "Table 2 -25..-53%, NVPTBERT S512 -26..-41%, OPT-175B -50% (restarts), MPT-7B/1B runs +34/+29%)",
 )
 def test_no_multi_node_case_beyond_25_percent(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "multi-node")
