@@ -5,7 +5,7 @@ estimator's compiled core: operator costs, roofline, memory, collectives, sweeps
 from __future__ import annotations
 import collections.abc
 import typing
-__all__: list[str] = ['AttentionKernel', 'Config', 'Device', 'Evaluation', 'Graph', 'Link', 'MemoryBreakdown', 'Network', 'Op', 'OpCost', 'OpKind', 'OpReport', 'OpTime', 'Optimizer', 'PlanCandidate', 'PlanDimension', 'PlanResult', 'PlanSpace', 'PlanValue', 'Precision', 'Recompute', 'Segment', 'TimeBreakdown', 'TpSplit', 'alltoall_s', 'evaluate', 'evaluate_step_time', 'group_allreduce_s', 'group_reduce_scatter_s', 'max_micro_batch', 'memory_per_device', 'op_cost', 'p2p_s', 'plan', 'plan_candidates', 'plan_space_size', 'ring_allreduce_s', 'ring_reduce_scatter_s', 'roofline', 'shard', 'tree_allreduce_s']
+__all__: list[str] = ['AttentionKernel', 'Config', 'Device', 'Evaluation', 'Graph', 'Link', 'MemoryBreakdown', 'Network', 'Op', 'OpCost', 'OpKind', 'OpReport', 'OpTime', 'Optimizer', 'PlanCandidate', 'PlanDimension', 'PlanResult', 'PlanSpace', 'PlanValue', 'Precision', 'Recompute', 'Segment', 'TimeBreakdown', 'TpSplit', 'alltoall_s', 'evaluate', 'evaluate_step_time', 'group_allreduce_s', 'group_alltoall_s', 'group_reduce_scatter_s', 'max_micro_batch', 'memory_per_device', 'misalignment_factor', 'op_cost', 'p2p_s', 'plan', 'plan_candidates', 'plan_space_size', 'ring_allreduce_s', 'ring_reduce_scatter_s', 'roofline', 'shard', 'torus_allreduce_s', 'torus_alltoall_s', 'torus_reduce_scatter_s', 'torus_shape', 'tree_allreduce_s']
 class OpKind:
     """
     Members:
@@ -505,10 +505,40 @@ class Device:
     def host_memory_Bps(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def host_s(self) -> float:
+        ...
+    @host_s.setter
+    def host_s(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def launch_s(self) -> float:
         ...
     @launch_s.setter
     def launch_s(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def misaligned_2B(self) -> float:
+        ...
+    @misaligned_2B.setter
+    def misaligned_2B(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def misaligned_4B(self) -> float:
+        ...
+    @misaligned_4B.setter
+    def misaligned_4B(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def misaligned_8B(self) -> float:
+        ...
+    @misaligned_8B.setter
+    def misaligned_8B(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def operand_bytes(self) -> float:
+        ...
+    @operand_bytes.setter
+    def operand_bytes(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def peak_attention_flops(self) -> float:
@@ -584,6 +614,18 @@ class Network:
         ...
     @nodes.setter
     def nodes(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def torus_axes(self) -> int:
+        ...
+    @torus_axes.setter
+    def torus_axes(self, arg0: typing.SupportsInt | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def torus_link_Bps(self) -> float:
+        ...
+    @torus_link_Bps.setter
+    def torus_link_Bps(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
 class Config:
     attention: AttentionKernel
@@ -675,6 +717,9 @@ class OpCost:
         ...
     @property
     def saved_quadratic_bytes(self) -> float:
+        ...
+    @property
+    def transient_bytes(self) -> float:
         ...
 class OpTime:
     @property
@@ -982,6 +1027,8 @@ def evaluate_step_time(graph: Graph, device: Device, network: Network, config: C
     """
 def group_allreduce_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, stride: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
     ...
+def group_alltoall_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, stride: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
+    ...
 def group_reduce_scatter_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, stride: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
     ...
 def max_micro_batch(graph: Graph, device: Device, network: Network, config: Config, global_batch: typing.SupportsInt | typing.SupportsIndex) -> int:
@@ -990,6 +1037,10 @@ def max_micro_batch(graph: Graph, device: Device, network: Network, config: Conf
     """
 def memory_per_device(graph: Graph, device: Device, network: Network, config: Config) -> MemoryBreakdown:
     ...
+def misalignment_factor(op: Op, device: Device) -> float:
+    """
+    Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes (DESIGN §3).
+    """
 def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex) -> OpCost:
     """
     FLOPs, bytes, kernels and saved activations of one operator (DESIGN §2).
@@ -1019,6 +1070,16 @@ def roofline(flops: typing.SupportsFloat | typing.SupportsIndex, bytes: typing.S
 def shard(op: Op, config: Config) -> Op:
     """
     The operator as one device sees it (DESIGN §5).
+    """
+def torus_allreduce_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
+    ...
+def torus_alltoall_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
+    ...
+def torus_reduce_scatter_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, network: Network) -> float:
+    ...
+def torus_shape(ranks: typing.SupportsInt | typing.SupportsIndex, axes: typing.SupportsInt | typing.SupportsIndex) -> list[int]:
+    """
+    The sub-torus a group of `ranks` chips takes (DESIGN §8).
     """
 def tree_allreduce_s(bytes: typing.SupportsFloat | typing.SupportsIndex, ranks: typing.SupportsInt | typing.SupportsIndex, link: Link) -> float:
     ...

@@ -29,3 +29,16 @@ def test_installed_copy_ships_its_own_hardware_library():
 def test_presets_load_from_the_package():
     assert {"gpt2", "bert-large", "resnet50", "gpt3-175b", "llama2-7b"} <= set(list_presets())
     assert load_model("resnet50").name == "resnet50"
+
+
+def test_the_type_stub_lists_every_binding() -> None:
+    """estimator/_core.pyi is regenerated after a binding change (README, Development)."""
+    import ast
+
+    from estimator import _core
+
+    stub = (Path(_core.__file__).parent / "_core.pyi").read_text()
+    listed = next(ast.literal_eval(line.split("=", 1)[1]) for line in stub.splitlines()
+                  if line.startswith("__all__"))
+    public = sorted(name for name in dir(_core) if not name.startswith("_"))
+    assert listed == public
