@@ -26,9 +26,10 @@ from estimator.specs.hardware import load_device, load_stack  # noqa: E402
 HW = "h100x1"
 GIB = 2**30
 # PyTorch 2.11's SDPA ran cuDNN's fused attention in these steps (the profiled kernels are
-# cudnn_generated_fort_native_sdpa_sm90_flash_*), so the predictions use that kernel.
-GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn")
-RESNET = dict(precision="bf16", optimizer="momentum")
+# cudnn_generated_fort_native_sdpa_sm90_flash_*), so the predictions use that kernel; the steps
+# ran plain torch.autocast over fp32 weights.
+GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn", autocast=True)
+RESNET = dict(precision="bf16", optimizer="momentum", autocast=True)
 
 
 def _gpt2(vocab: int = 50257, dropout: float = 0.1) -> estimator.ModelSpec:

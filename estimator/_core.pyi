@@ -332,9 +332,12 @@ class AttentionKernel:
         ...
 class Op:
     batch_stats: bool
+    bias: bool
+    casts_input: bool
     causal: bool
     dropout: bool
     expert: bool
+    fp32_stream: bool
     fused: bool
     kind: OpKind
     name: str
@@ -449,6 +452,12 @@ class Graph:
         ...
 class Device:
     def __init__(self) -> None:
+        ...
+    @property
+    def attention_d64(self) -> float:
+        ...
+    @attention_d64.setter
+    def attention_d64(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def bandwidth_Bps(self) -> float:
@@ -629,6 +638,7 @@ class Network:
         ...
 class Config:
     attention: AttentionKernel
+    autocast: bool
     offload_optimizer: bool
     optimizer: Optimizer
     precision: Precision
@@ -701,6 +711,9 @@ class OpCost:
     def bwd_kernels(self) -> float:
         ...
     @property
+    def bwd_side_bytes(self) -> float:
+        ...
+    @property
     def fwd_bytes(self) -> float:
         ...
     @property
@@ -708,6 +721,9 @@ class OpCost:
         ...
     @property
     def fwd_kernels(self) -> float:
+        ...
+    @property
+    def fwd_side_bytes(self) -> float:
         ...
     @property
     def input_bytes(self) -> float:
@@ -872,6 +888,7 @@ class Link:
         ...
 class PlanSpace:
     attention: AttentionKernel
+    autocast: bool
     optimizer: Optimizer
     precision: Precision
     def __init__(self) -> None:
@@ -1041,7 +1058,7 @@ def misalignment_factor(op: Op, device: Device) -> float:
     """
     Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes (DESIGN §3).
     """
-def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex) -> OpCost:
+def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex, autocast: bool = False) -> OpCost:
     """
     FLOPs, bytes, kernels and saved activations of one operator (DESIGN §2).
     """

@@ -126,6 +126,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused") 
     native.eff_conv = device.efficiency.conv
     native.eff_memory = device.efficiency.memory
     native.eff_attention = device.efficiency.attention_for(attention)
+    native.attention_d64 = device.efficiency.attention_d64
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
     native.host_s = stack.host_time_per_operator_us * 1e-6
     native.operand_bytes = OPERAND_BYTES[precision]
@@ -243,6 +244,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.optimizer = getattr(_core.Optimizer, training.optimizer.value)
     config.precision = getattr(_core.Precision, precision)
     config.attention = getattr(_core.AttentionKernel, training.attention.native)
+    config.autocast = training.autocast
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -464,6 +466,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             attention=training.attention.value,
             offload=training.offload.value,
             cuda_graphs=training.cuda_graphs,
+            autocast=training.autocast,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

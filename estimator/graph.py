@@ -65,6 +65,10 @@ class Operator:
             input forward and backward (DESIGN §2.4).
         tp: how tensor parallelism divides this operator.
         expert: belongs to a mixture-of-experts expert (divided by expert parallelism).
+        bias: matmul with a bias, whose gradient is a reduction of dY over the rows (DESIGN §2.1).
+        fp32_stream: norm/elementwise/embedding on the residual stream, which torch.autocast keeps
+            in fp32 (DESIGN §2.9).
+        casts_input: matmul reading the residual stream; autocast casts its input (DESIGN §2.9).
     """
 
     kind: OpKind
@@ -90,6 +94,9 @@ class Operator:
     batch_stats: bool = False
     tp: TpSplit = TpSplit.NONE
     expert: bool = False
+    bias: bool = False
+    fp32_stream: bool = False
+    casts_input: bool = False
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "heads", "kv_heads", "head_dim", "seq_kv", "elements",

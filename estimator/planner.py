@@ -153,6 +153,7 @@ class _Problem:
         space.optimizer = getattr(_core.Optimizer, training.optimizer.value)
         space.precision = getattr(_core.Precision, self.precision)
         space.attention = getattr(_core.AttentionKernel, training.attention.native)
+        space.autocast = training.autocast
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:

@@ -12,7 +12,7 @@ Readings of DESIGN.md where the text leaves a choice are marked `Reading:` in th
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from estimator.graph import Graph, Operator, OpKind
 
@@ -66,9 +66,12 @@ class OpCost:
     saved_bytes: float
     saved_quadratic_bytes: float
     transient_bytes: float = 0.0
+    fwd_side_bytes: float = 0.0
+    bwd_side_bytes: float = 0.0
 
 
-def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -> OpCost:
+def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
+            autocast: bool = False) -> OpCost:
     """FLOPs, bytes, kernels and saved bytes of one operator (DESIGN §2).
 
     Args:
@@ -76,12 +79,35 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -
         batch: micro-batch b, samples.
         act_bytes: e, bytes per activation element (DESIGN §4).
         weight_bytes: w, bytes per compute-weight element as read by the kernels (DESIGN §4).
+        autocast: torch.autocast over fp32 weights (DESIGN §2.9); only with e < 4.
 
     Returns:
         The operator's `OpCost` at micro-batch `batch`.
     """
     if not (math.isfinite(batch) and batch >= 0):
         raise ValueError(f"operator {op.name!r}: batch must be finite and >= 0, got {batch}")
+    autocast = autocast and act_bytes < _FP32
+    stream_kind = op.kind in (OpKind.NORM, OpKind.ELEMENTWISE, OpKind.EMBEDDING)
+    cost = _op_cost(op, batch, _FP32 if autocast and op.fp32_stream and stream_kind else act_bytes, weight_bytes)
+    if op.kind is not OpKind.MATMUL:
+        return cost
+    # DESIGN §2.1: the bias gradient reads dY once more in its own reduction kernel.
+    extra_bwd = act_bytes * batch * op.m * op.n if op.bias else 0.0
+    extra_fwd, kernels_fwd, kernels_bwd = 0.0, 0, int(op.bias)
+    if autocast:  # DESIGN §2.9: casts of the stream input and of the weights, both ways
+        casts = ((_FP32 + act_bytes) * batch * op.m * op.k if op.casts_input else 0.0) + (
+            (_FP32 + act_bytes) * op.params if op.weight and op.params > 0 else 0.0)
+        count = int(op.casts_input) + int(op.weight and op.params > 0)
+        extra_fwd += casts
+        extra_bwd += casts
+        kernels_fwd += count
+        kernels_bwd += count
+    return replace(cost, fwd_side_bytes=extra_fwd, bwd_side_bytes=extra_bwd,
+                   fwd_kernels=cost.fwd_kernels + kernels_fwd, bwd_kernels=cost.bwd_kernels + kernels_bwd)
+
+
+def _op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -> OpCost:
+    """DESIGN §2 at one activation width."""
     b, e, w, p = batch, act_bytes, weight_bytes, op.params
 
     if op.kind is OpKind.MATMUL:
@@ -132,6 +158,9 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -
         fpe = op.flops_per_element or _NORM_DEFAULT_FLOPS_PER_ELEMENT
         big_e = op.elements
         extra = 1.0 if op.batch_stats else 0.0
+        # A norm with scale/shift reads (x, dy) again for their gradients, in its own kernel
+        # (BatchNorm's backward reduction; a row norm's gamma/beta pass).
+        weight_pass = 1.0 if op.batch_stats or p > 0 else 0.0
         fwd_flops = fpe * b * big_e
         return OpCost(
             fwd_flops=fwd_flops,
@@ -139,9 +168,9 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -
             # BatchNorm (batch_stats) passes over x once more each way: statistics, then
             # normalisation; backward reduction, then dx.
             fwd_bytes=(2.0 + extra) * e * b * big_e + w * p,  # read x, write y, read γ/β
-            bwd_bytes=(3.0 + 2.0 * extra) * e * b * big_e + 2.0 * w * p,  # read x, dy; write dx
+            bwd_bytes=(3.0 + 2.0 * weight_pass) * e * b * big_e + 2.0 * w * p,  # read x, dy; write dx
             fwd_kernels=1 + int(extra),
-            bwd_kernels=1 + int(extra),
+            bwd_kernels=1 + int(weight_pass),
             saved_bytes=e * b * big_e if op.saves_input else 0.0,  # row statistics ignored
             saved_quadratic_bytes=0.0,
         )
@@ -214,9 +243,10 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -
             # Mixed precision: autocast runs the loss in fp32 (cast up, log_softmax in fp32;
             # backward reads dy and the log-probabilities, writes fp32 and casts down).
             fwd_bytes=cast * (e + _FP32) * logits + 2 * _FP32 * logits,
-            bwd_bytes=3 * _FP32 * logits + cast * (_FP32 + e) * logits,
+            # nll_loss zero-fills its dense fp32 gradient first.
+            bwd_bytes=4 * _FP32 * logits + cast * (_FP32 + e) * logits,
             fwd_kernels=2 + int(cast),
-            bwd_kernels=1 + int(cast),
+            bwd_kernels=2 + int(cast),
             saved_bytes=_FP32 * logits,
             saved_quadratic_bytes=0.0,
             # Backward: fp32 gradients of the log-probabilities and of the logits.
@@ -329,6 +359,7 @@ class ReferenceDevice:
         eff_matmul, eff_conv, eff_memory: achievable fractions (DESIGN §3).
         eff_attention: fraction for fused (flash) attention; None means eff_matmul.
         launch_s: per-kernel launch overhead, s.
+        attention_d64: fused attention's efficiency at head dim 64 relative to 128.
         host_s: host time per operator (forward + backward) of an eager framework, s; a
             micro-batch takes at least this × its operators (DESIGN §7).
         operand_bytes: bytes per GEMM operand element at the compute precision.
@@ -353,6 +384,7 @@ class ReferenceDevice:
     operand_bytes: float = 2.0
     misaligned: tuple[float, float, float] = (1.0, 1.0, 1.0)
     host_s: float = 0.0
+    attention_d64: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -468,12 +500,16 @@ def _op_times(op: Operator, cost: OpCost, device: ReferenceDevice) -> tuple[floa
         if op.kind is OpKind.MATMUL:
             eff *= misalignment_factor(op, device)
         if op.kind is OpKind.ATTENTION and op.fused and device.eff_attention is not None:
-            eff = device.eff_attention
+            # DESIGN §3: measured at head dim 128; `attention_d64` of it at 64, linear between.
+            between = min(1.0, max(0.0, (op.head_dim - 64) / 64))
+            eff = device.eff_attention * (device.attention_d64 + (1 - device.attention_d64) * between)
     else:
         peak, eff = device.peak_flops_vector, 1.0  # vector ops: η_c = 1
     args = (peak, eff, device.bandwidth, device.eff_memory, device.launch_s)
-    return (op_time(cost.fwd_flops, cost.fwd_bytes, cost.fwd_kernels, *args),
-            op_time(cost.bwd_flops, cost.bwd_bytes, cost.bwd_kernels, *args))
+    # DESIGN §3: an operator's separate memory-bound kernels (casts, bias reduction) add.
+    memory_Bps = device.bandwidth * device.eff_memory
+    return (op_time(cost.fwd_flops, cost.fwd_bytes, cost.fwd_kernels, *args) + cost.fwd_side_bytes / memory_Bps,
+            op_time(cost.bwd_flops, cost.bwd_bytes, cost.bwd_kernels, *args) + cost.bwd_side_bytes / memory_Bps)
 
 
 def evaluate_single_device(
@@ -484,6 +520,7 @@ def evaluate_single_device(
     precision: str,
     optimizer: str,
     recompute: str,
+    autocast: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -495,6 +532,7 @@ def evaluate_single_device(
         precision: fp32, tf32, fp16, bf16 or fp8 (DESIGN §4).
         optimizer: sgd, momentum, adam, adamw, lamb or adafactor (DESIGN §6).
         recompute: none, selective or full (Korthikanti et al. 2022).
+        autocast: torch.autocast over fp32 weights (DESIGN §2.9).
 
     Returns:
         The step's `ReferenceResult`.
@@ -533,8 +571,8 @@ def evaluate_single_device(
         seg_time = seg_fwd = seg_saved = seg_quadratic = seg_recompute_selective = 0.0
         seg_fwd_share = seg_bwd_share = attention_fwd_share = 0.0
         for op in seg.ops:
-            cost = op_cost(op, b, e, w)
-            unit = op_cost(op, 1.0, e, w)
+            cost = op_cost(op, b, e, w, autocast)
+            unit = op_cost(op, 1.0, e, w, autocast)
             flops_per_sample += (unit.fwd_flops + unit.bwd_flops) * seg.repeat
             t_fwd, t_bwd = _op_times(op, cost, device)
             seg_time += t_fwd + t_bwd
@@ -575,7 +613,9 @@ def evaluate_single_device(
                     # than silently count 0 bytes (CNN stages have no tokens·hidden).
                     raise ValueError(
                         f"graph {graph.name!r}: full recompute needs tokens_per_sample and hidden")
-                layer_inputs += seg.repeat * e * graph.tokens_per_sample * graph.hidden * b
+                # Under autocast a layer that starts on the fp32 stream (a pre-norm) keeps fp32.
+                stream = autocast and e < _FP32 and seg.ops[0].fp32_stream
+                layer_inputs += seg.repeat * (_FP32 if stream else e) * graph.tokens_per_sample * graph.hidden * b
             # Reading: only one layer is rematerialized at a time, so with several repeated
             # segments the largest single layer counts once, not one per segment.
             largest_layer = max(largest_layer, seg_saved)

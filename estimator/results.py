@@ -59,6 +59,7 @@ class ConfigInfo(_Result):
     attention: str = "fused"  # the attention kernel
     offload: str = "none"
     cuda_graphs: bool = False
+    autocast: bool = False
 
 
 class MemoryInfo(_Result):

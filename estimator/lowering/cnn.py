@@ -122,7 +122,7 @@ class _Builder:
                 raise ValueError(f"{path}: needs flat features, got {_describe(shape)} (valid: put flatten before it)")
             out = layer.out if layer.out is not None else self.spec.num_classes
             self.ops.append(Operator(OpKind.MATMUL, name, m=1, k=shape[0], n=out,
-                                     params=shape[0] * out + (out if layer.bias else 0)))
+                                     params=shape[0] * out + (out if layer.bias else 0), bias=layer.bias))
             return (out,)
         if isinstance(layer, DropoutLayer):
             if layer.p > 0:

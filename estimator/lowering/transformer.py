@@ -36,22 +36,27 @@ RMSNORM_FLOPS = 4  # square, mean, rsqrt-scale, scale
 _ACTIVATIONS = {"gelu": ("gelu", 8), "relu": ("relu", 1), "swiglu": ("silu", 4), "geglu": ("gelu", 8)}
 
 
-def _matmul(name: str, m: float, k: float, n: float, params: float, tp: TpSplit, expert: bool = False) -> Operator:
-    return Operator(OpKind.MATMUL, name, m=m, k=k, n=n, params=params, tp=tp, expert=expert)
+def _matmul(name: str, m: float, k: float, n: float, params: float, tp: TpSplit, expert: bool = False, *,
+            bias: bool = False, stream: bool = False) -> Operator:
+    """`stream`: the input is the residual stream (autocast casts it, DESIGN §2.9)."""
+    return Operator(OpKind.MATMUL, name, m=m, k=k, n=n, params=params, tp=tp, expert=expert, bias=bias,
+                    casts_input=stream)
 
 
 def _norm(spec: TransformerSpec, name: str, tokens: int, tp: TpSplit = TpSplit.SEQUENCE) -> Operator:
     layernorm = spec.norm == "layernorm"
     params = spec.hidden * (2 if layernorm and spec.bias else 1)  # bias: false drops the LN shift too
     return Operator(OpKind.NORM, name, elements=tokens * spec.hidden, params=params,
-                    flops_per_element=LAYERNORM_FLOPS if layernorm else RMSNORM_FLOPS, saves_input=True, tp=tp)
+                    flops_per_element=LAYERNORM_FLOPS if layernorm else RMSNORM_FLOPS, saves_input=True, tp=tp,
+                    fp32_stream=True)
 
 
-def _dropout(spec: TransformerSpec, name: str, elements: int, tp: TpSplit = TpSplit.SEQUENCE) -> list[Operator]:
+def _dropout(spec: TransformerSpec, name: str, elements: int, tp: TpSplit = TpSplit.SEQUENCE,
+             stream: bool = False) -> list[Operator]:
     if spec.dropout <= 0:
         return []
     return [Operator(OpKind.ELEMENTWISE, name, elements=elements, flops_per_element=1, saves_input=False,
-                     mask_bytes_per_element=1, tp=tp)]
+                     mask_bytes_per_element=1, tp=tp, fp32_stream=stream)]
 
 
 def _sublayer(spec: TransformerSpec, name: str, tokens: int, body: list[Operator]) -> list[Operator]:
@@ -59,7 +64,7 @@ def _sublayer(spec: TransformerSpec, name: str, tokens: int, body: list[Operator
     elements = tokens * spec.hidden
     tail = [*_dropout(spec, f"{name}/dropout", elements),
             Operator(OpKind.ELEMENTWISE, f"{name}/residual", elements=elements, inputs=2, flops_per_element=1,
-                     saves_input=False, tp=TpSplit.SEQUENCE)]
+                     saves_input=False, tp=TpSplit.SEQUENCE, fp32_stream=True)]
     norm = _norm(spec, f"{name}/norm", tokens)
     return [norm, *body, *tail] if spec.norm_position == "pre" else [*body, *tail, norm]
 
@@ -68,11 +73,12 @@ def _attention(spec: TransformerSpec, name: str, s_q: int, s_kv: int, causal: bo
     h, bias = spec.hidden, int(spec.bias)
     q, kv = spec.heads * spec.head_dim, spec.kv_heads * spec.head_dim
     if cross:  # queries from the decoder, keys and values from the encoder output
-        ops = [_matmul(f"{name}/q", s_q, h, q, h * q + bias * q, TpSplit.COLUMN),
-               _matmul(f"{name}/kv", s_kv, h, 2 * kv, h * 2 * kv + bias * 2 * kv, TpSplit.COLUMN)]
+        ops = [_matmul(f"{name}/q", s_q, h, q, h * q + bias * q, TpSplit.COLUMN, bias=bool(bias), stream=True),
+               _matmul(f"{name}/kv", s_kv, h, 2 * kv, h * 2 * kv + bias * 2 * kv, TpSplit.COLUMN, bias=bool(bias),
+                       stream=True)]
     else:
         n = q + 2 * kv
-        ops = [_matmul(f"{name}/qkv", s_q, h, n, h * n + bias * n, TpSplit.COLUMN)]
+        ops = [_matmul(f"{name}/qkv", s_q, h, n, h * n + bias * n, TpSplit.COLUMN, bias=bool(bias), stream=True)]
         if spec.position_embedding == "transformer-xl":
             # Dai et al. 2019 §3.3: per-layer projection W_k,R of the relative position encodings
             # (s rows); the Q·Rᵀ score term (~2·s·d_attn FLOPs per token) is not modelled.
@@ -80,7 +86,7 @@ def _attention(spec: TransformerSpec, name: str, s_q: int, s_kv: int, causal: bo
     ops.append(Operator(OpKind.ATTENTION, f"{name}/core", m=s_q, heads=spec.heads, kv_heads=spec.kv_heads,
                         head_dim=spec.head_dim, seq_kv=s_kv, causal=causal, fused=True,
                         dropout=spec.dropout > 0, tp=TpSplit.HEADS))
-    ops.append(_matmul(f"{name}/out", s_q, q, h, q * h + bias * h, TpSplit.ROW))
+    ops.append(_matmul(f"{name}/out", s_q, q, h, q * h + bias * h, TpSplit.ROW, bias=bool(bias)))
     return ops
 
 
@@ -92,15 +98,16 @@ def _mlp(spec: TransformerSpec, name: str, tokens: int, moe: bool) -> list[Opera
     routed = tokens * spec.top_k if moe else tokens
     ops = []
     if moe:
-        ops.append(_matmul(f"{name}/router", tokens, h, spec.experts, h * spec.experts, TpSplit.NONE))
-    ops.append(_matmul(f"{name}/fc1", routed, h, n1, experts * (h * n1 + bias * n1), TpSplit.COLUMN, moe))
+        ops.append(_matmul(f"{name}/router", tokens, h, spec.experts, h * spec.experts, TpSplit.NONE, stream=True))
+    ops.append(_matmul(f"{name}/fc1", routed, h, n1, experts * (h * n1 + bias * n1), TpSplit.COLUMN, moe,
+                       bias=bool(bias), stream=True))
     function, flops = _ACTIVATIONS[spec.activation]
     ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/act", elements=routed * f, flops_per_element=flops,
                         saves_input=function != "relu", tp=TpSplit.COLUMN, expert=moe))
     if gated:  # act(gate) * up; with act's saved gate this keeps both halves of the fc1 output
         ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/gate", elements=routed * f, inputs=2, flops_per_element=1,
                             saves_input=True, tp=TpSplit.COLUMN, expert=moe))
-    ops.append(_matmul(f"{name}/fc2", routed, f, h, experts * (f * h + bias * h), TpSplit.ROW, moe))
+    ops.append(_matmul(f"{name}/fc2", routed, f, h, experts * (f * h + bias * h), TpSplit.ROW, moe, bias=bool(bias)))
     return ops
 
 
@@ -126,17 +133,18 @@ def _embedding(spec: TransformerSpec) -> list[Operator]:
         name = f"embedding/{prefix}"
         # the token table is shared by both stacks of an encoder-decoder (T5, BART)
         tables = [Operator(OpKind.EMBEDDING, f"{name}tokens", m=tokens, k=h, n=vocab,
-                           params=vocab * h if index == 0 else 0, tp=TpSplit.COLUMN)]
+                           params=vocab * h if index == 0 else 0, tp=TpSplit.COLUMN, fp32_stream=True)]
         if spec.position_embedding == "learned":
             tables.append(Operator(OpKind.EMBEDDING, f"{name}positions", m=tokens, k=h, n=spec.max_position,
-                                   params=spec.max_position * h))
+                                   params=spec.max_position * h, fp32_stream=True))
         if spec.type_vocab and index == 0:
             tables.append(Operator(OpKind.EMBEDDING, f"{name}token_types", m=tokens, k=h, n=spec.type_vocab,
-                                   params=spec.type_vocab * h))
+                                   params=spec.type_vocab * h, fp32_stream=True))
         ops += tables
         if len(tables) > 1:
             ops.append(Operator(OpKind.ELEMENTWISE, f"{name}add", elements=tokens * h, inputs=len(tables),
-                                flops_per_element=len(tables) - 1, saves_input=False, tp=TpSplit.SEQUENCE))
+                                flops_per_element=len(tables) - 1, saves_input=False, tp=TpSplit.SEQUENCE,
+                                fp32_stream=True))
         if spec.position_embedding == "relative":
             # T5 (Raffel et al. 2020 §2.1): a [buckets, heads] table gathered for every (query, key) pair
             buckets = spec.relative_buckets
@@ -144,7 +152,7 @@ def _embedding(spec: TransformerSpec) -> list[Operator]:
                                 n=buckets, params=buckets * spec.heads))
         if spec.norm_position == "post":
             ops.append(_norm(spec, f"{name}norm", tokens))
-        ops += _dropout(spec, f"{name}dropout", tokens * h)
+        ops += _dropout(spec, f"{name}dropout", tokens * h, stream=True)
     return ops
 
 
@@ -158,22 +166,24 @@ def _head(spec: TransformerSpec) -> list[Operator]:
         ops.append(_norm(spec, "head/norm", tokens))
     table = 0 if spec.tied_embeddings else vocab * h
     if spec.head == "lm":
-        ops.append(_matmul("head/lm", tokens, h, vocab, table, TpSplit.COLUMN))
+        ops.append(_matmul("head/lm", tokens, h, vocab, table, TpSplit.COLUMN, stream=True))
         ops.append(Operator(OpKind.LOSS, "head/loss", m=tokens, n=vocab, tp=TpSplit.COLUMN))
     elif spec.head == "mlm":  # BERT: dense + act + norm, then the vocabulary projection with a bias
         function, flops = _ACTIVATIONS["gelu" if spec.activation in ("swiglu", "geglu") else spec.activation]
-        ops.append(_matmul("head/transform", tokens, h, h, h * h + bias * h, TpSplit.NONE))
+        ops.append(_matmul("head/transform", tokens, h, h, h * h + bias * h, TpSplit.NONE, bias=bool(bias),
+                           stream=True))
         ops.append(Operator(OpKind.ELEMENTWISE, "head/transform_act", elements=tokens * h, flops_per_element=flops,
                             saves_input=function != "relu"))
         ops.append(_norm(spec, "head/transform_norm", tokens, TpSplit.NONE))
-        ops.append(_matmul("head/lm", tokens, h, vocab, table + bias * vocab, TpSplit.COLUMN))
+        ops.append(_matmul("head/lm", tokens, h, vocab, table + bias * vocab, TpSplit.COLUMN, bias=bool(bias),
+                           stream=True))
         ops.append(Operator(OpKind.LOSS, "head/loss", m=tokens, n=vocab, tp=TpSplit.COLUMN))
     if spec.pooler:  # dense + tanh on the first token
-        ops.append(_matmul("head/pooler", 1, h, h, h * h + bias * h, TpSplit.NONE))
+        ops.append(_matmul("head/pooler", 1, h, h, h * h + bias * h, TpSplit.NONE, bias=bool(bias), stream=True))
         ops.append(Operator(OpKind.ELEMENTWISE, "head/pooler_act", elements=h, flops_per_element=4,
                             saves_input=False))
     if spec.nsp:
-        ops.append(_matmul("head/nsp", 1, h, 2, 2 * h + bias * 2, TpSplit.NONE))
+        ops.append(_matmul("head/nsp", 1, h, 2, 2 * h + bias * 2, TpSplit.NONE, bias=bool(bias)))
         ops.append(Operator(OpKind.LOSS, "head/nsp_loss", m=1, n=2))
     return ops
 

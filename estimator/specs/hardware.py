@@ -113,6 +113,7 @@ class Efficiency(BaseModel):
     memory: Fraction = 0.80  # streaming kernels / memory_bandwidth_GBps
     attention: Fraction | None = None  # fused (flash) attention fwd+bwd / dense peak; None: = matmul
     attention_cudnn: Fraction | None = None  # cuDNN fused attention fwd+bwd; None: = attention
+    attention_d64: Fraction = 1.0  # fused attention at head dim 64 relative to 128
     matmul_fp8: Fraction | None = None  # fp8 GEMM / fp8 dense peak; None: = matmul
 
     def matmul_at(self, precision: str) -> float:

@@ -388,14 +388,15 @@ class CnnSpec(BaseModel):
 # ---------------------------------------------------------------------------------------- graph
 _COMMON_OP_FIELDS = {"kind", "name", "params", "tp", "expert"}
 OP_FIELDS: dict[OpKind, tuple[set[str], set[str]]] = {  # kind -> (required > 0, also allowed)
-    OpKind.MATMUL: ({"m", "k", "n"}, {"weight"}),
+    OpKind.MATMUL: ({"m", "k", "n"}, {"weight", "bias", "casts_input"}),
     OpKind.CONV2D: ({"m", "k", "n", "in_elements"}, {"weight"}),
     OpKind.ATTENTION: ({"m", "heads", "head_dim"}, {"kv_heads", "seq_kv", "causal", "fused", "dropout"}),
-    OpKind.NORM: ({"elements"}, {"flops_per_element", "saves_input", "batch_stats"}),
+    OpKind.NORM: ({"elements"}, {"flops_per_element", "saves_input", "batch_stats", "fp32_stream"}),
     OpKind.ELEMENTWISE: (
-        {"elements"}, {"inputs", "flops_per_element", "fused", "saves_input", "mask_bytes_per_element"}
+        {"elements"},
+        {"inputs", "flops_per_element", "fused", "saves_input", "mask_bytes_per_element", "fp32_stream"},
     ),
-    OpKind.EMBEDDING: ({"m", "k", "n"}, set()),
+    OpKind.EMBEDDING: ({"m", "k", "n"}, {"fp32_stream"}),
     OpKind.POOLING: ({"elements", "in_elements"}, {"flops_per_element"}),
     OpKind.LOSS: ({"m", "n"}, set()),
 }

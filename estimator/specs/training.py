@@ -102,6 +102,10 @@ class TrainingConfig(BaseModel):
     # The step is captured and replayed as a CUDA graph (torch.compile's reduce-overhead mode,
     # NVIDIA's MLPerf code): the host no longer issues each kernel (DESIGN §7).
     cuda_graphs: bool = False
+    # torch.autocast over fp32 weights (plain PyTorch AMP): the residual stream and its norms stay
+    # fp32, weights and stream inputs are cast per use (DESIGN §2.9). Off: the weights are held
+    # in the compute precision (Megatron-LM, NeMo, DeepSpeed, FSDP mixed precision).
+    autocast: bool = False
     tokens: DataAmount | None = None
     samples: DataAmount | None = None
     epochs: DataAmount | None = None

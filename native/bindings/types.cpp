@@ -46,6 +46,9 @@ void register_types(py::module_& m) {
         .def_readwrite("dropout", &Op::dropout).def_readwrite("saves_input", &Op::saves_input)
         .def_readwrite("mask_bytes_per_element", &Op::mask_bytes_per_element)
         .def_readwrite("batch_stats", &Op::batch_stats)
+        .def_readwrite("bias", &Op::bias)
+        .def_readwrite("fp32_stream", &Op::fp32_stream)
+        .def_readwrite("casts_input", &Op::casts_input)
         .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert);
     py::class_<Segment>(m, "Segment")
         .def(py::init<>())
@@ -64,6 +67,7 @@ void register_types(py::module_& m) {
         .def_readwrite("eff_memory", &Device::eff_memory)
         .def_readwrite("eff_attention", &Device::eff_attention).def_readwrite("launch_s", &Device::launch_s)
         .def_readwrite("host_s", &Device::host_s)
+        .def_readwrite("attention_d64", &Device::attention_d64)
         .def_readwrite("operand_bytes", &Device::operand_bytes)
         .def_readwrite("misaligned_8B", &Device::misaligned_8B)
         .def_readwrite("misaligned_4B", &Device::misaligned_4B)
@@ -92,6 +96,7 @@ void register_types(py::module_& m) {
         .def_readwrite("zero", &Config::zero).def_readwrite("recompute", &Config::recompute)
         .def_readwrite("optimizer", &Config::optimizer).def_readwrite("precision", &Config::precision)
         .def_readwrite("attention", &Config::attention)
+        .def_readwrite("autocast", &Config::autocast)
         .def_readwrite("offload_optimizer", &Config::offload_optimizer);
 
     py::class_<OpCost>(m, "OpCost")
@@ -101,7 +106,9 @@ void register_types(py::module_& m) {
         .def_readonly("saved_bytes", &OpCost::saved_bytes)
         .def_readonly("saved_quadratic_bytes", &OpCost::saved_quadratic_bytes)
         .def_readonly("input_bytes", &OpCost::input_bytes)
-        .def_readonly("transient_bytes", &OpCost::transient_bytes);
+        .def_readonly("transient_bytes", &OpCost::transient_bytes)
+        .def_readonly("fwd_side_bytes", &OpCost::fwd_side_bytes)
+        .def_readonly("bwd_side_bytes", &OpCost::bwd_side_bytes);
     py::class_<OpTime>(m, "OpTime")
         .def_readonly("compute_s", &OpTime::compute_s).def_readonly("memory_s", &OpTime::memory_s)
         .def_readonly("overhead_s", &OpTime::overhead_s).def_property_readonly("total", &OpTime::total);

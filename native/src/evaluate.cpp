@@ -127,7 +127,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         bool in_expert_run = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
-            const OpCost cost = op_cost(op, b, pb.activation, pb.weight);
+            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast);
             costs.push_back(cost);
             OpTime fwd, bwd;
             op_times(op, cost, d, fwd, bwd);
@@ -361,7 +361,8 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
     require(positive(d.bandwidth_Bps), "device: memory bandwidth must be > 0");
     require(positive(d.eff_matmul) && d.eff_matmul <= 1 && positive(d.eff_conv) && d.eff_conv <= 1 &&
                 positive(d.eff_memory) && d.eff_memory <= 1 && positive(d.eff_attention) &&
-                d.eff_attention <= 1 && positive(d.misaligned_8B) && d.misaligned_8B <= 1 &&
+                d.eff_attention <= 1 && positive(d.attention_d64) && d.attention_d64 <= 1 &&
+                positive(d.misaligned_8B) && d.misaligned_8B <= 1 &&
                 positive(d.misaligned_4B) && d.misaligned_4B <= 1 && positive(d.misaligned_2B) &&
                 d.misaligned_2B <= 1,
             "device: efficiencies must be in (0, 1]");
@@ -470,7 +471,7 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
     for (const Segment& seg : g.segments)
         for (const Op& op : seg.ops) {
             e.params_total += op.params * static_cast<double>(seg.repeat);
-            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight);
+            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight, c.autocast);
             e.model_flops_per_sample += (one.fwd_flops + one.bwd_flops) * static_cast<double>(seg.repeat);
         }
     e.hardware_flops_per_device = s.flops * ga;

@@ -76,8 +76,14 @@ double optimizer_state_bytes(Optimizer optimizer) {
     throw std::invalid_argument("unknown optimizer");
 }
 
-OpCost op_cost(const Op& op, double b, double e, double w) {
+OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast) {
     OpCost c;
+    autocast = autocast && e_compute < 4;
+    // Under autocast the residual stream's norms, elementwise ops and embeddings read and write
+    // fp32 (DESIGN §2.9); the flag means nothing on other kinds.
+    const bool stream_kind =
+        op.kind == OpKind::norm || op.kind == OpKind::elementwise || op.kind == OpKind::embedding;
+    const double e = autocast && op.fp32_stream && stream_kind ? 4.0 : e_compute;
     switch (op.kind) {
         case OpKind::matmul: {  // DESIGN §2.1
             const double mkn = b * op.m * op.k * op.n;
@@ -91,6 +97,23 @@ OpCost op_cost(const Op& op, double b, double e, double w) {
             c.bwd_kernels = 2;
             c.saved_bytes = x + (op.weight ? 0 : operand);
             c.input_bytes = x;
+            if (op.bias) {  // the bias gradient: one more read of dY, its own reduction kernel
+                c.bwd_side_bytes += y;
+                c.bwd_kernels += 1;
+            }
+            if (autocast && op.casts_input) {  // fp32 stream -> compute precision, and back
+                const double cast = (4 + e) * b * op.m * op.k;
+                c.fwd_side_bytes += cast;
+                c.bwd_side_bytes += cast;
+                c.fwd_kernels += 1;
+                c.bwd_kernels += 1;
+            }
+            if (autocast && op.weight && op.params > 0) {  // fp32 weight -> compute copy; its
+                c.fwd_side_bytes += (4 + e) * op.params;   // gradient back to fp32
+                c.bwd_side_bytes += (4 + e) * op.params;
+                c.fwd_kernels += 1;
+                c.bwd_kernels += 1;
+            }
             break;
         }
         case OpKind::conv2d: {  // DESIGN §2.2, implicit GEMM
@@ -142,12 +165,16 @@ OpCost op_cost(const Op& op, double b, double e, double w) {
             // normalise, and backward reduces over (x, dy) before computing dx: PyTorch's CUDA
             // kernels batch_norm_collect_statistics + batch_norm_transform_input and
             // batch_norm_backward_reduce + batch_norm_backward_elemt (ATen Normalization.cuh).
-            // Row-wise norms (LayerNorm, RMSNorm) do each in one kernel.
+            // Row-wise norms (LayerNorm, RMSNorm) normalise in one kernel; their backward takes
+            // dx in one kernel and the scale/shift gradients, a reduction over the rows reading
+            // (x, dy) again, in another (PyTorch's layer_norm_grad_input and GammaBetaBackward;
+            // apex's fused LayerNorm likewise), measured as 2 kernels on an H100 (DESIGN §2.4).
             const double extra = op.batch_stats ? 1 : 0;
+            const double weight_pass = op.batch_stats || op.params > 0 ? 1 : 0;
             c.fwd_bytes = (2 + extra) * x + w * op.params;
-            c.bwd_bytes = (3 + 2 * extra) * x + 2 * w * op.params;
+            c.bwd_bytes = (3 + 2 * weight_pass) * x + 2 * w * op.params;
             c.fwd_kernels = 1 + extra;
-            c.bwd_kernels = 1 + extra;
+            c.bwd_kernels = 1 + weight_pass;
             c.saved_bytes = op.saves_input ? x : 0;
             c.input_bytes = x;
             break;
@@ -199,9 +226,11 @@ OpCost op_cost(const Op& op, double b, double e, double w) {
             // saved log-probabilities, writes the fp32 gradient and casts it back down.
             const double cast = e < 4 ? 1 : 0;
             c.fwd_bytes = cast * (e + 4) * z + 8 * z;
-            c.bwd_bytes = 12 * z + cast * (4 + e) * z;
+            // nll_loss's backward first zero-fills its dense fp32 gradient (measured: fill_
+            // kernels of 4 bytes per logit on an H100), then log_softmax's backward runs.
+            c.bwd_bytes = 4 * z + 12 * z + cast * (4 + e) * z;
             c.fwd_kernels = 2 + cast;
-            c.bwd_kernels = 1 + cast;
+            c.bwd_kernels = 2 + cast;
             c.saved_bytes = 4 * z;
             // Backward holds the fp32 gradient of the log-probabilities and the fp32 gradient
             // of the logits beside the saved log-probabilities (measured on an H100, PyTorch
@@ -242,6 +271,11 @@ double misalignment_factor(const Op& op, const Device& d) {
     return factor;
 }
 
+double head_dim_factor(double head_dim, double at_64) {
+    const double t = std::clamp((head_dim - 64) / 64, 0.0, 1.0);
+    return at_64 + (1 - at_64) * t;
+}
+
 void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTime& bwd) {
     double peak = d.peak_vector_flops, eff = 1.0;
     switch (op.kind) {
@@ -256,7 +290,8 @@ void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTim
         case OpKind::attention:  // fused kernels have their own measured efficiency
             // fp8 recipes (Transformer Engine) keep attention in bf16.
             peak = d.peak_attention_flops > 0 ? d.peak_attention_flops : d.peak_matmul_flops;
-            eff = op.fused ? d.eff_attention : d.eff_matmul;
+            eff = op.fused ? d.eff_attention * head_dim_factor(op.head_dim, d.attention_d64)
+                           : d.eff_matmul;
             break;
         case OpKind::conv2d:
             peak = d.peak_matmul_flops;
@@ -269,6 +304,9 @@ void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTim
                    d.eff_memory, d.launch_s);
     bwd = roofline(c.bwd_flops, c.bwd_bytes, c.bwd_kernels, peak, eff, d.bandwidth_Bps,
                    d.eff_memory, d.launch_s);
+    const double memory_Bps = d.bandwidth_Bps * d.eff_memory;
+    fwd.memory_s += c.fwd_side_bytes / memory_Bps;
+    bwd.memory_s += c.bwd_side_bytes / memory_Bps;
 }
 
 Op shard(const Op& op, const Config& cfg) {

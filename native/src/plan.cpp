@@ -59,6 +59,7 @@ Choices check_space(const Graph& g, const Device& d, const Network& net, const P
     probe.optimizer = s.optimizer;
     probe.precision = s.precision;
     probe.attention = s.attention;
+    probe.autocast = s.autocast;
     validate(g, d, net, probe);  // graph, device and network
     require(s.global_batch >= 1 && s.global_batch <= kMaxBatch, "plan: global_batch must be in [1, 2^40]");
     require(s.tokens_per_sample >= 0 && s.tokens_per_sample <= kMaxBatch,
@@ -189,6 +190,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.optimizer = s.optimizer;
     c.precision = s.precision;
     c.attention = s.attention;
+    c.autocast = s.autocast;
     return c;
 }
 

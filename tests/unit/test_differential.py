@@ -15,14 +15,15 @@ from estimator.graph import Operator, OpKind, TpSplit
 sizes = st.integers(min_value=1, max_value=1 << 16).map(float)
 small = st.integers(min_value=1, max_value=64).map(float)
 fields = ("fwd_flops", "bwd_flops", "fwd_bytes", "bwd_bytes", "fwd_kernels", "bwd_kernels",
-          "saved_bytes", "saved_quadratic_bytes", "transient_bytes")
+          "saved_bytes", "saved_quadratic_bytes", "transient_bytes", "fwd_side_bytes", "bwd_side_bytes")
 
 
 @st.composite
 def operators(draw):
     kind = draw(st.sampled_from(list(OpKind)))
     common = dict(kind=kind, name=f"random/{kind.value}", params=draw(sizes),
-                  tp=draw(st.sampled_from(list(TpSplit))), expert=draw(st.booleans()))
+                  tp=draw(st.sampled_from(list(TpSplit))), expert=draw(st.booleans()),
+                  bias=draw(st.booleans()), fp32_stream=draw(st.booleans()), casts_input=draw(st.booleans()))
     if kind in (OpKind.MATMUL, OpKind.CONV2D):
         return Operator(**common, m=draw(sizes), k=draw(sizes), n=draw(sizes),
                         in_elements=draw(sizes), weight=draw(st.booleans()))
@@ -51,11 +52,11 @@ def native(op: Operator):
 
 
 @settings(max_examples=3000, deadline=None)
-@given(op=operators(), batch=st.integers(1, 4096), mixed=st.booleans())
-def test_native_operator_costs_match_the_reference(op, batch, mixed):
+@given(op=operators(), batch=st.integers(1, 4096), mixed=st.booleans(), autocast=st.booleans())
+def test_native_operator_costs_match_the_reference(op, batch, mixed, autocast):
     act, weight = (2.0, 2.0) if mixed else (4.0, 4.0)
-    expected = reference.op_cost(op, batch, act, weight)
-    actual = _core.op_cost(native(op), batch, act, weight)
+    expected = reference.op_cost(op, batch, act, weight, autocast)
+    actual = _core.op_cost(native(op), batch, act, weight, autocast)
     for name in fields:
         assert math.isclose(getattr(actual, name), getattr(expected, name), rel_tol=1e-12, abs_tol=0), name
 
@@ -96,9 +97,9 @@ def _devices():
        device_index=st.integers(0, 3), micro_batch=st.integers(1, 64), grad_accum=st.integers(1, 8),
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
-       recompute=st.sampled_from(["none", "selective", "full"]))
+       recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
-                                                         precision, optimizer, recompute):
+                                                         precision, optimizer, recompute, autocast):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -116,6 +117,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.precision = getattr(_core.Precision, precision)
     config.optimizer = getattr(_core.Optimizer, optimizer)
     config.recompute = getattr(_core.Recompute, recompute)
+    config.autocast = autocast
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -127,11 +129,11 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         capacity_bytes=device.memory_GiB * 2**30,
         runtime_context_bytes=stack.runtime_context_GiB * 2**30,
         fragmentation=stack.allocator_fragmentation,
-        eff_attention=device.efficiency.fused_attention,
+        eff_attention=device.efficiency.fused_attention, attention_d64=device.efficiency.attention_d64,
         operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
-                                                precision, optimizer, recompute)
+                                                precision, optimizer, recompute, autocast)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

@@ -306,7 +306,7 @@ def test_graph_file_norm_can_be_a_batch_norm(tmp_path: Path) -> None:
          "in_elements, inputs, flops_per_element, params, weight, causal, fused, dropout, saves_input, "
          "mask_bytes_per_element, batch_stats, tp, expert)"),
         ("ops:\n  - {kind: matmul, m: 1, k: 1, n: 1, heads: 2}",
-         "ops.0: heads: not used by matmul operators (valid: expert, k, kind, m, n, name, params, tp, weight)"),
+         "ops.0: heads: not used by matmul operators (valid: bias, casts_input, expert, k, kind, m, n, name, params, tp, weight)"),
         ("ops:\n  - {kind: matmul, m: 1, k: 1}", "ops.0: n: matmul operators need k, m, n > 0"),
         ("ops:\n  - {kind: matmul, m: -1, k: 1, n: 1}", "ops.0.m: must be >= 0, got -1"),
         ("ops:\n  - {kind: gemm, m: 1}",

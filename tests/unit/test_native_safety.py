@@ -149,6 +149,7 @@ def test_a_bad_repeat_is_refused(repeat: int) -> None:
 @pytest.mark.parametrize("field", ["peak_matmul_flops", "peak_vector_flops", "bandwidth_Bps", "eff_matmul",
                                    "eff_conv", "eff_memory", "capacity_bytes", "launch_s",
                                    "runtime_context_bytes", "fragmentation", "operand_bytes", "host_s",
+                                   "attention_d64",
                                    "misaligned_8B", "misaligned_4B", "misaligned_2B"])
 @pytest.mark.parametrize("value", BAD_FLOATS)
 def test_a_bad_device_is_refused(entry: str, field: str, value: float) -> None:

@@ -112,13 +112,15 @@ def test_attention_refuses_zero_kv_heads() -> None:
 
 def test_norm_defaults_to_five_flops_per_element() -> None:
     op = Operator(OpKind.NORM, "ln", elements=10, params=20)
-    # b=3: fwd 5·3·10 = 150; bytes 2·2·30 + 2·20 = 160; bwd 3·2·30 + 2·2·20 = 260; saved 60.
+    # b=3: fwd 5·3·10 = 150; bytes 2·2·30 + 2·20 = 160; bwd: dx reads x, dy and writes dx
+    # (3·2·30) and the γ/β pass reads x, dy again (2·2·30), + 2·2·20 = 380; saved 60.
     assert op_cost(op, 3, 2, 2) == OpCost(
-        fwd_flops=150, bwd_flops=300, fwd_bytes=160, bwd_bytes=260,
-        fwd_kernels=1, bwd_kernels=1, saved_bytes=60, saved_quadratic_bytes=0)
+        fwd_flops=150, bwd_flops=300, fwd_bytes=160, bwd_bytes=380,
+        fwd_kernels=1, bwd_kernels=2, saved_bytes=60, saved_quadratic_bytes=0)
     explicit = Operator(OpKind.NORM, "rms", elements=10, flops_per_element=4, saves_input=False)
     cost = op_cost(explicit, 3, 2, 2)
-    assert (cost.fwd_flops, cost.saved_bytes) == (120, 0)
+    # Without parameters there is no γ/β pass: bwd 3·2·30 = 180 in one kernel.
+    assert (cost.fwd_flops, cost.saved_bytes, cost.bwd_bytes, cost.bwd_kernels) == (120, 0, 180, 1)
 
 
 def test_elementwise_residual_add_dropout_and_gelu() -> None:
@@ -165,15 +167,16 @@ def test_pooling() -> None:
 def test_loss() -> None:
     op = Operator(OpKind.LOSS, "xent", m=6, n=50)
     # b=2: 600 logits; fwd 3000, bwd 1200 FLOPs. Mixed precision (fp32 loss under autocast):
-    # fwd cast (2 + 4)·600 + log_softmax 8·600 = 8400; bwd 12·600 + cast (4 + 2)·600 = 10800.
+    # fwd cast (2 + 4)·600 + log_softmax 8·600 = 8400; bwd zero-fill 4·600 + 12·600 + cast
+    # (4 + 2)·600 = 13200 in 3 kernels.
     # Backward holds two fp32 gradients of the logits beside the saved log-probabilities: 4800.
     assert op_cost(op, 2, 2, 2) == OpCost(
-        fwd_flops=3000, bwd_flops=1200, fwd_bytes=8400, bwd_bytes=10800,
-        fwd_kernels=3, bwd_kernels=2, saved_bytes=2400, saved_quadratic_bytes=0,
+        fwd_flops=3000, bwd_flops=1200, fwd_bytes=8400, bwd_bytes=13200,
+        fwd_kernels=3, bwd_kernels=3, saved_bytes=2400, saved_quadratic_bytes=0,
         transient_bytes=4800)
-    # In fp32 there is nothing to cast: fwd 8·600 = 4800, bwd 12·600 = 7200.
+    # In fp32 there is nothing to cast: fwd 8·600 = 4800, bwd 16·600 = 9600.
     fp32 = op_cost(op, 2, 4, 4)
-    assert (fp32.fwd_bytes, fp32.bwd_bytes, fp32.fwd_kernels, fp32.bwd_kernels) == (4800, 7200, 2, 1)
+    assert (fp32.fwd_bytes, fp32.bwd_bytes, fp32.fwd_kernels, fp32.bwd_kernels) == (4800, 9600, 2, 2)
 
 
 def test_fp32_moves_twice_the_bytes_of_mixed_and_the_same_flops() -> None:
@@ -236,6 +239,55 @@ def test_misaligned_matmul_factor(n: int, k: int, operand_bytes: float, factor: 
     # The m dimension (tokens) never counts: it is not a leading dimension of any operand.
     odd_m = Operator(OpKind.MATMUL, "mm", m=1001, k=k, n=n, params=n * k)
     assert misalignment_factor(odd_m, dev) == factor
+
+
+def test_a_bias_gradient_is_a_separate_reduction() -> None:
+    # X[2·3, 4]·W[4, 5] + b: backward reads dY (e·b·m·n = 2·2·3·5 = 60 bytes) once more, in its own
+    # kernel, beside the GEMMs' roofline.
+    plain = op_cost(Operator(OpKind.MATMUL, "fc", m=3, k=4, n=5, params=25), 2, 2, 2)
+    biased = op_cost(Operator(OpKind.MATMUL, "fc", m=3, k=4, n=5, params=25, bias=True), 2, 2, 2)
+    assert replace(biased, bwd_side_bytes=0, bwd_kernels=2) == plain
+    assert (biased.bwd_side_bytes, biased.bwd_kernels, biased.fwd_side_bytes) == (60, 3, 0)
+    # Side kernels add to the roofline instead of hiding under a compute-bound GEMM.
+    dev = _device(peak_flops_matmul=1.0, bandwidth=10.0, launch_s=0.0)
+    gemm = Operator(OpKind.MATMUL, "fc", m=3, k=4, n=5, params=25, bias=True)
+    graph = Graph("g", (Segment("s", (gemm,)),))
+    step = evaluate_single_device(graph, dev, 2, 1, "bf16", "sgd", "none")
+    assert step.fwd_bwd_s == pytest.approx(3 * 2 * 2 * 3 * 4 * 5 / 1.0 + 60 / 10.0, rel=1e-12)
+
+
+def test_autocast_keeps_the_stream_in_fp32_and_casts_what_reads_it() -> None:
+    norm = Operator(OpKind.NORM, "ln", elements=8, params=0, fp32_stream=True)
+    # fp32 stream under bf16 autocast: fwd reads and writes 4 bytes per element: 2·4·3·8 = 192.
+    assert op_cost(norm, 3, 2, 2, autocast=True).fwd_bytes == 192
+    assert op_cost(norm, 3, 2, 2).fwd_bytes == 96
+    assert op_cost(norm, 3, 4, 4, autocast=True) == op_cost(norm, 3, 4, 4)  # fp32: nothing changes
+    qkv = Operator(OpKind.MATMUL, "qkv", m=2, k=8, n=24, params=192, casts_input=True)
+    cast = op_cost(qkv, 3, 2, 2, autocast=True)
+    # The stream input (4 + 2)·3·2·8 = 288 and the weight (4 + 2)·192 = 1152, each way.
+    assert (cast.fwd_side_bytes, cast.bwd_side_bytes) == (288 + 1152, 288 + 1152)
+    assert (cast.fwd_kernels, cast.bwd_kernels) == (3, 4)
+    # The GEMM itself is unchanged.
+    assert replace(cast, fwd_side_bytes=0, bwd_side_bytes=0, fwd_kernels=1, bwd_kernels=2) == op_cost(qkv, 3, 2, 2)
+
+
+def test_attention_efficiency_falls_with_head_dim() -> None:
+    dev = _device(peak_flops_matmul=1.0, bandwidth=1e30, launch_s=0.0, eff_attention=0.5, attention_d64=0.5)
+
+    def seconds(head_dim: float) -> float:
+        op = Operator(OpKind.ATTENTION, "core", m=4, seq_kv=4, heads=1, kv_heads=1, head_dim=head_dim,
+                      fused=True)
+        graph = Graph("g", (Segment("s", (op,)),))
+        return evaluate_single_device(graph, dev, 1, 1, "bf16", "sgd", "none").fwd_bwd_s
+
+    flops = (4 * 16 * 128 + 5 * 16) + 2.5 * 4 * 16 * 128  # at head dim 128
+    assert seconds(128) == pytest.approx(flops / 0.5, rel=1e-12)
+    assert seconds(256) / 2 == pytest.approx(seconds(128), rel=0.01)  # no gain above 128
+    # At 64 half the efficiency: the same FLOPs per head dim take twice as long per FLOP;
+    # at 96 three quarters.
+    per_flop = {d: seconds(d) / ((4 * 16 * d + 5 * 16) + 2.5 * 4 * 16 * d) for d in (64, 96, 128)}
+    assert per_flop[64] == pytest.approx(2 * per_flop[128], rel=1e-12)
+    assert per_flop[96] == pytest.approx(per_flop[128] / 0.75, rel=1e-12)
 
 
 def test_op_time_refuses_zero_rates() -> None:

@@ -10,8 +10,9 @@ namespace estimator {
 // std::invalid_argument naming the operator.
 void validate_op(const Op& op);
 
-// Cost of one instance at micro-batch `batch` with activation bytes `act` and weight bytes `wt`.
-OpCost op_cost(const Op& op, double batch, double act, double wt);
+// Cost of one instance at micro-batch `batch` with activation bytes `act` and weight bytes `wt`;
+// `autocast`: torch.autocast over fp32 weights with `act` < 4 (DESIGN §2.9).
+OpCost op_cost(const Op& op, double batch, double act, double wt, bool autocast = false);
 
 // Roofline time of one pass (DESIGN §3): max(flops / (peak·η_c), bytes / (bw·η_m)) + launches.
 OpTime roofline(double flops, double bytes, double kernels, double peak_flops, double eff_compute,
@@ -20,6 +21,10 @@ OpTime roofline(double flops, double bytes, double kernels, double peak_flops, d
 // Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes at the device's
 // operand width (DESIGN §3); 1 when both are.
 double misalignment_factor(const Op& op, const Device& device);
+
+// Fused attention's efficiency at `head_dim` relative to head dim 128: `at_64` at 64 and below,
+// linear up to 1 at 128 and above (DESIGN §3).
+double head_dim_factor(double head_dim, double at_64);
 
 // Forward and backward time of one instance on `device`.
 void op_times(const Op& op, const OpCost& cost, const Device& device, OpTime& fwd, OpTime& bwd);

@@ -33,6 +33,9 @@ struct Op {
     bool saves_input = true;
     double mask_bytes_per_element = 0;
     bool batch_stats = false;  // BatchNorm: statistics over the batch, an extra pass
+    bool bias = false;         // matmul with a bias: its gradient is a reduction over the rows
+    bool fp32_stream = false;  // norm/elementwise/embedding on the residual stream (fp32 under autocast)
+    bool casts_input = false;  // matmul reading the residual stream (autocast casts its input)
     TpSplit tp = TpSplit::none;
     bool expert = false;
 };
@@ -55,7 +58,8 @@ struct Device {
     double peak_vector_flops = 0;  // fp32 vector peak, FLOP/s
     double bandwidth_Bps = 0;      // memory bandwidth, bytes/s
     double eff_matmul = 1, eff_conv = 1, eff_memory = 1;
-    double eff_attention = 1;  // fused (flash) attention kernels
+    double eff_attention = 1;  // fused (flash) attention kernels, at head dim 128
+    double attention_d64 = 1;  // their efficiency at head dim 64 relative to 128 (DESIGN §3)
     double launch_s = 0;               // per-kernel overhead of the software stack
     double host_s = 0;  // host (CPU) time per operator, forward + backward, in an eager step
     // GEMM operands' bytes per element at the compute precision, and the stack's efficiency
@@ -96,6 +100,9 @@ struct Config {
     Optimizer optimizer = Optimizer::adam;
     Precision precision = Precision::bf16;
     AttentionKernel attention = AttentionKernel::graph;
+    // torch.autocast over fp32 weights (DESIGN §2.9): the residual stream stays fp32, matmul
+    // weights and stream inputs are cast on the fly. Off: weights held in the compute precision.
+    bool autocast = false;
     bool offload_optimizer = false;  // ZeRO-Offload: optimizer state and step on the host
 };
 
@@ -116,6 +123,9 @@ struct OpCost {
     double saved_quadratic_bytes = 0;  // the part selective recomputation drops
     double input_bytes = 0;            // size of the op's main input (checkpoint size)
     double transient_bytes = 0;        // live only while the op runs, on top of saved_bytes
+    // Bytes of the op's separate memory-bound kernels (a matmul's casts and bias reduction):
+    // they add to its roofline time instead of hiding under it (DESIGN §3).
+    double fwd_side_bytes = 0, bwd_side_bytes = 0;
 };
 
 struct OpTime {
