@@ -23,8 +23,8 @@ if str(REPO) not in sys.path:
 import estimator  # noqa: E402
 from estimator.specs.hardware import load_device, load_stack  # noqa: E402
 
-HW = "h100x1"
 GIB = 2**30
+DEVICES = {"H100": "h100", "H200": "h200"}  # the name torch reports -> the shipped device
 # PyTorch 2.11's SDPA ran cuDNN's fused attention in these steps (the profiled kernels are
 # cudnn_generated_fort_native_sdpa_sm90_flash_*), so the predictions use that kernel; the steps
 # ran plain torch.autocast over fp32 weights.
@@ -50,8 +50,12 @@ def _table(title: str, header: list[str], rows: list[list[str]]) -> None:
         print(_row(row, widths))
 
 
+def _device_name(data: dict) -> str:
+    return next(name for key, name in DEVICES.items() if key in data["device"])
+
+
 def constants(data: dict) -> list[list[str]]:
-    device, stack = load_device("h100"), load_stack("cuda")
+    device, stack = load_device(_device_name(data)), load_stack("cuda")
     peak = device.peak_TFLOPS
     gemm = {(r["precision"], r["shape"]): r["TFLOPS"] for r in data["gemm"]}
     gpt2_shapes = [gemm[("bf16", f"gpt2 {n}")] for n in ("qkv", "attn-out", "fc1", "fc2")]
@@ -61,8 +65,6 @@ def constants(data: dict) -> list[list[str]]:
                                           and r["head_dim"] == 128)
                  for backend in ("flash_attention", "cudnn_attention")
                  if any(r.get("backend", "flash_attention") == backend for r in data["attention"])}
-    align = {(r["precision"], r["shape"]): r["TFLOPS"] for r in data["alignment"]}
-    odd = statistics.mean(align[("bf16", f"{d}+1")] / align[("bf16", f"{d}+0")] for d in "nk")
     traces = data["traces"]["gpt2_b1"]
     rows = [
         ["GEMM, GPT-2 shapes (bf16)", f"{statistics.mean(gpt2_shapes) / peak['bf16']:.2f}",
@@ -72,11 +74,14 @@ def constants(data: dict) -> list[list[str]]:
         ["GEMM fp8 / bf16 best", f"{best['fp8'] / peak['fp8'] / (best['bf16'] / peak['bf16']):.2f}",
          f"{device.efficiency.matmul_at('fp8') / device.efficiency.matmul:.2f}",
          "matmul_fp8 / matmul"],
-        ["GEMM with an odd bf16 dim", f"{odd:.2f}", f"{stack.matmul_misaligned[2]:.2f}",
-         "stack matmul_misaligned[2]"],
         ["copy bandwidth", f"{data['bandwidth']['copy_GBps'] / device.memory_bandwidth_GBps:.2f}",
          f"{device.efficiency.memory:.2f}", "efficiency.memory"],
     ]
+    if "alignment" in data:
+        align = {(r["precision"], r["shape"]): r["TFLOPS"] for r in data["alignment"]}
+        odd = statistics.mean(align[("bf16", f"{d}+1")] / align[("bf16", f"{d}+0")] for d in "nk")
+        rows.append(["GEMM with an odd bf16 dim", f"{odd:.2f}", f"{stack.matmul_misaligned[2]:.2f}",
+                     "stack matmul_misaligned[2]"])
     if "flash_attention" in attention:
         rows.append(["FlashAttention-2 fwd+bwd, d128", f"{attention['flash_attention'] / peak['bf16']:.2f}",
                      f"{device.efficiency.attention:.2f}", "efficiency.attention"])
@@ -94,6 +99,10 @@ def constants(data: dict) -> list[list[str]]:
          f"{stack.runtime_context_GiB:g}", "runtime_context_GiB"],
     ]
     return rows
+
+
+def _hw(data: dict) -> str:
+    return f"{_device_name(data)}x1"
 
 
 def _host_per_op(data: dict, model: str) -> float:
@@ -124,7 +133,7 @@ def steps(data: dict) -> list[list[str]]:
     cases += [(f"ResNet-50 b{r['batch']}", "resnet50", r["batch"], RESNET, r)
               for r in data["resnet50_steps"] + data.get("resnet50_small_steps", [])]
     for label, model, batch, options, measured in cases:
-        predicted = estimator.estimate(model, HW, micro_batch=batch, global_batch=batch, **options)
+        predicted = estimator.estimate(model, _hw(data), micro_batch=batch, global_batch=batch, **options)
         error = predicted.step_time_s / measured["step_s"] - 1
         rows.append([label, f"{measured['step_s'] * 1e3:.1f}", f"{predicted.step_time_s * 1e3:.1f}",
                      f"{error:+.1%}"])
@@ -138,14 +147,16 @@ def memory(data: dict) -> list[list[str]]:
             *[(f"GPT-2 b{r['batch']}", _gpt2(), GPT2, r) for r in data["gpt2_steps"]],
             *[(f"ResNet-50 b{r['batch']}", "resnet50", RESNET, r) for r in data["resnet50_steps"]]):
         batch = measured["batch"]
-        predicted = estimator.estimate(model, HW, micro_batch=batch, global_batch=batch, **options)
+        predicted = estimator.estimate(model, _hw(data), micro_batch=batch, global_batch=batch, **options)
         in_use = measured["peak_reserved_GiB"] + outside
         rows.append([f"{label}: device memory in use (GiB)", f"{in_use:.2f}",
                      f"{predicted.memory.per_device_bytes / GIB:.2f}",
                      f"{predicted.memory.per_device_bytes / GIB / in_use - 1:+.1%}"])
     for label, model, options, key in (("GPT-2", _gpt2(), GPT2, "gpt2_max_batch"),
                                        ("ResNet-50", "resnet50", RESNET, "resnet50_max_batch")):
-        predicted = estimator.estimate(model, HW, micro_batch=1, global_batch=1, **options)
+        if key not in data:
+            continue
+        predicted = estimator.estimate(model, _hw(data), micro_batch=1, global_batch=1, **options)
         rows.append([f"{label}: largest batch that fits", str(data[key]),
                      str(predicted.max_micro_batch), f"{predicted.max_micro_batch / data[key] - 1:+.1%}"])
     return rows

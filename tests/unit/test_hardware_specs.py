@@ -149,7 +149,7 @@ def test_shipped_files_are_cached() -> None:
 
 def test_capacity_is_in_gibibytes() -> None:
     assert load_device("v100").capacity_bytes == 16 * 2**30
-    assert load_device("h100").capacity_bytes == 80 * 1024**3
+    assert load_device("h100").capacity_bytes == int(79.18 * 1024**3)  # cudaMemGetInfo total
 
 
 def test_stacks_load() -> None:
