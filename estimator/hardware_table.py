@@ -7,7 +7,7 @@ import json
 from rich.console import Console
 from rich.table import Table
 
-from estimator.specs.hardware import list_devices, list_systems
+from estimator.specs.hardware import SystemSpec, list_devices, list_systems
 
 
 def hardware_catalog() -> dict[str, list[dict[str, object]]]:
@@ -20,6 +20,13 @@ def hardware_catalog() -> dict[str, list[dict[str, object]]]:
             for system in list_systems()
         ],
     }
+
+
+def _links(system: SystemSpec) -> tuple[str, str]:
+    """The intra- and inter-node columns; a TPU slice's collectives run on its ICI torus."""
+    if system.torus is not None:
+        return f"{system.torus.axes}D torus, {system.torus.link_GBps:g}/link", "(ICI)"
+    return f"{system.intra_node_bandwidth_GBps:g}", f"{system.inter_node_bandwidth_Gbps:g}"
 
 
 def render_hardware(json_output: bool = False) -> None:
@@ -43,7 +50,7 @@ def render_hardware(json_output: bool = False) -> None:
         price = system.price_usd_per_hour
         systems.add_row(
             system.name, ", ".join(system.aliases), system.device.name, str(system.devices_per_node),
-            f"{system.intra_node_bandwidth_GBps:g}", f"{system.inter_node_bandwidth_Gbps:g}",
+            *_links(system),
             f"${price.on_demand:.2f}" if price else "n/a",
             f"${price.spot:.2f}" if price and price.spot is not None else "n/a",
             (price.date or "") if price else "",
