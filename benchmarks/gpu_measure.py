@@ -3,16 +3,22 @@
     python benchmarks/gpu_measure.py --out measured.json      # on a machine with a CUDA GPU
     PYTHONPATH=. python benchmarks/gpu_compare.py measured.json   # here: measured vs predicted
 
-Measures, each as the median of repeated CUDA-event timings after warm-up, on random data:
-  * GEMM throughput per precision (fp32, tf32, fp16, bf16, fp8 via torch._scaled_mm) for square
-    sizes and for the GEMM shapes of a GPT-2 training step;
-  * memory bandwidth: a large device-to-device copy and an elementwise add (bytes read + written);
-  * fused attention (torch SDPA, flash backend) forward and forward+backward;
-  * cuDNN convolutions of ResNet-50 shapes (bf16, channels-last), forward+backward;
-  * the host-side cost of one eager kernel launch;
-  * whole training steps: GPT-2 small (bf16 autocast, AdamW) and ResNet-50 (bf16 autocast,
-    channels-last, SGD with momentum): throughput, peak memory, and the largest batch that fits
-    (bisection over out-of-memory).
+Measures, each as the median of repeated CUDA-event timings after warm-up, on random data
+(`--sections a,b` runs a subset; each section's name is its key in the output JSON):
+  * gemm: GEMM throughput per precision (fp32, tf32, fp16, bf16, fp8 via torch._scaled_mm) for
+    square sizes and for the GEMM shapes of a GPT-2 training step;
+  * alignment, lm_head: one GEMM with n, k or m moved off a multiple of 16 bytes; the tied GPT-2
+    LM head at vocabularies 50,257 / 50,264 / 50,304, forward + backward;
+  * bandwidth: a large device-to-device copy and an elementwise add (bytes read + written);
+  * attention: fused attention through torch SDPA, flash (FlashAttention-2) and cuDNN backends;
+  * conv: cuDNN convolutions of ResNet-50 shapes (bf16, channels-last), forward+backward;
+  * launch_us: the host-side cost of one eager op;
+  * *_steps: whole training steps of GPT-2 small (bf16 autocast, AdamW; also padded vocabulary,
+    no dropout, fused AdamW, torch.compile, micro-batch 1 and 4) and ResNet-50 (bf16 autocast,
+    channels-last, SGD with momentum; batch 1 to 256): step time and peak memory;
+  * saved_activations: bytes the forward pass leaves for the backward pass, and its peaks;
+  * traces: kernel time per step by kind from a profile, and device memory outside PyTorch's pool;
+  * *_max_batch: the largest batch that fits (bisection over out-of-memory).
 
 Needs torch (and torchvision for ResNet-50); nothing here runs in the test suite.
 """
