@@ -1,0 +1,67 @@
+"""The estimator against what benchmarks/gpu_measure.py measured on an H100 and an H200.
+
+The measurements (benchmarks/measurements/, PyTorch 2.11 eager, bf16 autocast) are our own runs;
+the tolerances are today's figures with a margin, so a change to the memory or host model that
+moves a prediction away from the measurement fails here. `benchmarks/gpu_compare.py` prints the
+same comparison in full.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+import estimator
+
+REPO = Path(__file__).resolve().parents[2]
+MEASURED = REPO / "benchmarks" / "measurements"
+
+
+def _compare() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("estimator_gpu_compare", REPO / "benchmarks" / "gpu_compare.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+compare = _compare()
+
+
+@pytest.fixture(scope="module", params=["h100-sxm-2026-11-23.json", "h200-2026-11-23.json"])
+def measured(request: pytest.FixtureRequest) -> dict:
+    return json.loads((MEASURED / request.param).read_text())
+
+
+def test_the_largest_gpt2_micro_batch_is_within_ten_percent(measured: dict) -> None:
+    hw = compare._hw(measured)
+    predicted = estimator.estimate(compare._gpt2(), hw, micro_batch=1, global_batch=1, **compare.GPT2)
+    assert predicted.max_micro_batch == pytest.approx(measured["gpt2_max_batch"], rel=0.10)
+
+
+@pytest.mark.parametrize("key", ["gpt2_steps", "resnet50_steps"])
+def test_device_memory_in_use_is_within_fifteen_percent(measured: dict, key: str) -> None:
+    hw = compare._hw(measured)
+    model, options = (compare._gpt2(), compare.GPT2) if key == "gpt2_steps" else ("resnet50", compare.RESNET)
+    outside = measured["traces"]["gpt2_b16_vocab50304"]["outside_pool_GiB"]
+    for row in measured[key]:
+        predicted = estimator.estimate(model, hw, micro_batch=row["batch"], global_batch=row["batch"], **options)
+        in_use = (row["peak_reserved_GiB"] + outside) * 2**30
+        assert predicted.memory.per_device_bytes == pytest.approx(in_use, rel=0.15), row["batch"]
+
+
+def test_host_bound_steps_are_within_forty_percent(measured: dict) -> None:
+    """Batch-1 steps wait for the host, whose speed moves the measured time by about a third
+    between the two machines' CPUs (hardware_specs/stacks/cuda.yaml)."""
+    hw = compare._hw(measured)
+    rows = measured.get("resnet50_small_steps") or json.loads(
+        (MEASURED / "h100-sxm-2026-11-23-small-batch.json").read_text())["resnet50_small_steps"]
+    gpt2_b1 = next(r for r in measured["gpt2_variant_steps"] if r["batch"] == 1)
+    cases = [("resnet50", compare.RESNET, r) for r in rows] + [(compare._gpt2(), compare.GPT2, gpt2_b1)]
+    for model, options, row in cases:
+        predicted = estimator.estimate(model, hw, micro_batch=row["batch"], global_batch=row["batch"], **options)
+        assert predicted.step_time_s == pytest.approx(row["step_s"], rel=0.40), row["batch"]
