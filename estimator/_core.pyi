@@ -341,6 +341,7 @@ class Op:
     fused: bool
     kind: OpKind
     name: str
+    reads_output: bool
     saves_input: bool
     tp: TpSplit
     weight: bool

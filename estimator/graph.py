@@ -69,6 +69,8 @@ class Operator:
         fp32_stream: norm/elementwise/embedding on the residual stream, which torch.autocast keeps
             in fp32 (DESIGN §2.9).
         casts_input: matmul reading the residual stream; autocast casts its input (DESIGN §2.9).
+        reads_output: elementwise whose backward reads its output (ReLU, sigmoid, tanh) though the
+            next operator keeps that tensor (DESIGN §2.5).
     """
 
     kind: OpKind
@@ -97,6 +99,7 @@ class Operator:
     bias: bool = False
     fp32_stream: bool = False
     casts_input: bool = False
+    reads_output: bool = False
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "heads", "kv_heads", "head_dim", "seq_kv", "elements",

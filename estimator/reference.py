@@ -190,7 +190,9 @@ def _op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) 
             kernels = 0
         else:
             fwd_bytes = e * b * big_e * (op.inputs + 1) + mask
-            bwd_bytes = e * b * big_e * (1 + op.inputs) + saved_input + mask
+            # Backward reads what it needs: the saved input, or the output the next op keeps.
+            read_back = e * b * big_e if op.saves_input or op.reads_output else 0.0
+            bwd_bytes = e * b * big_e * (1 + op.inputs) + read_back + mask
             kernels = 1
         return OpCost(
             fwd_flops=flops,

@@ -218,7 +218,7 @@ class _Builder:
         for index in self.output_savers:
             following = ops[index + 1] if index + 1 < len(ops) else None
             if following is not None and following.kind in _SAVES_INPUT and following.saves_input:
-                ops[index] = dataclasses.replace(ops[index], saves_input=False)
+                ops[index] = dataclasses.replace(ops[index], saves_input=False, reads_output=True)
         return ops
 
 

@@ -103,7 +103,8 @@ def _mlp(spec: TransformerSpec, name: str, tokens: int, moe: bool) -> list[Opera
                        bias=bool(bias), stream=True))
     function, flops = _ACTIVATIONS[spec.activation]
     ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/act", elements=routed * f, flops_per_element=flops,
-                        saves_input=function != "relu", tp=TpSplit.COLUMN, expert=moe))
+                        saves_input=function != "relu", reads_output=function == "relu", tp=TpSplit.COLUMN,
+                        expert=moe))
     if gated:  # act(gate) * up; with act's saved gate this keeps both halves of the fc1 output
         ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/gate", elements=routed * f, inputs=2, flops_per_element=1,
                             saves_input=True, tp=TpSplit.COLUMN, expert=moe))

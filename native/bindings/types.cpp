@@ -49,6 +49,7 @@ void register_types(py::module_& m) {
         .def_readwrite("bias", &Op::bias)
         .def_readwrite("fp32_stream", &Op::fp32_stream)
         .def_readwrite("casts_input", &Op::casts_input)
+        .def_readwrite("reads_output", &Op::reads_output)
         .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert);
     py::class_<Segment>(m, "Segment")
         .def(py::init<>())

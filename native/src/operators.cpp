@@ -185,7 +185,8 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
             c.bwd_flops = c.fwd_flops;
             if (!op.fused) {
                 c.fwd_bytes = x * (op.inputs + 1) + mask;
-                c.bwd_bytes = x * (1 + op.inputs) + (op.saves_input ? x : 0) + mask;
+                // Backward reads the saved input, or the output when the next op keeps it (ReLU).
+                c.bwd_bytes = x * (1 + op.inputs) + (op.saves_input || op.reads_output ? x : 0) + mask;
                 c.fwd_kernels = 1;
                 c.bwd_kernels = 1;
             }

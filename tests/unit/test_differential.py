@@ -23,7 +23,8 @@ def operators(draw):
     kind = draw(st.sampled_from(list(OpKind)))
     common = dict(kind=kind, name=f"random/{kind.value}", params=draw(sizes),
                   tp=draw(st.sampled_from(list(TpSplit))), expert=draw(st.booleans()),
-                  bias=draw(st.booleans()), fp32_stream=draw(st.booleans()), casts_input=draw(st.booleans()))
+                  bias=draw(st.booleans()), fp32_stream=draw(st.booleans()), casts_input=draw(st.booleans()),
+                  reads_output=draw(st.booleans()))
     if kind in (OpKind.MATMUL, OpKind.CONV2D):
         return Operator(**common, m=draw(sizes), k=draw(sizes), n=draw(sizes),
                         in_elements=draw(sizes), weight=draw(st.booleans()))

@@ -141,6 +141,16 @@ def test_elementwise_residual_add_dropout_and_gelu() -> None:
     assert (cost.fwd_flops, cost.fwd_bytes, cost.bwd_bytes, cost.saved_bytes) == (240, 120, 180, 60)
 
 
+def test_relu_backward_reads_the_output_the_next_op_keeps() -> None:
+    # In-place ReLU before a conv: nothing saved of its own, but backward reads the output:
+    # bwd e·b·E·(1 + 1) + e·b·E = 3·2·3·10 = 180 bytes (a plain add reads 2·2·3·10 = 120).
+    relu = Operator(OpKind.ELEMENTWISE, "relu", elements=10, flops_per_element=1, saves_input=False,
+                    reads_output=True)
+    cost = op_cost(relu, 3, 2, 2)
+    assert (cost.bwd_bytes, cost.saved_bytes) == (180, 0)
+    assert op_cost(replace(relu, reads_output=False), 3, 2, 2).bwd_bytes == 120
+
+
 def test_fused_elementwise_costs_flops_only() -> None:
     gelu = Operator(OpKind.ELEMENTWISE, "gelu", elements=10, flops_per_element=8, fused=True)
     assert op_cost(gelu, 3, 2, 2) == OpCost(

@@ -36,6 +36,7 @@ struct Op {
     bool bias = false;         // matmul with a bias: its gradient is a reduction over the rows
     bool fp32_stream = false;  // norm/elementwise/embedding on the residual stream (fp32 under autocast)
     bool casts_input = false;  // matmul reading the residual stream (autocast casts its input)
+    bool reads_output = false;  // elementwise whose backward reads its output (ReLU), kept by the next op
     TpSplit tp = TpSplit::none;
     bool expert = false;
 };
