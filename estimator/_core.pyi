@@ -337,6 +337,7 @@ class Op:
     causal: bool
     dropout: bool
     expert: bool
+    follows_norm: bool
     fp32_stream: bool
     fused: bool
     kind: OpKind
@@ -640,6 +641,7 @@ class Network:
 class Config:
     attention: AttentionKernel
     autocast: bool
+    fuse_norm_activation: bool
     offload_optimizer: bool
     optimizer: Optimizer
     precision: Precision
@@ -890,6 +892,7 @@ class Link:
 class PlanSpace:
     attention: AttentionKernel
     autocast: bool
+    fuse_norm_activation: bool
     optimizer: Optimizer
     precision: Precision
     def __init__(self) -> None:
@@ -1059,7 +1062,7 @@ def misalignment_factor(op: Op, device: Device) -> float:
     """
     Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes (DESIGN §3).
     """
-def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex, autocast: bool = False) -> OpCost:
+def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex, autocast: bool = False, fuse_norm_activation: bool = False) -> OpCost:
     """
     FLOPs, bytes, kernels and saved activations of one operator (DESIGN §2).
     """

@@ -245,6 +245,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.precision = getattr(_core.Precision, precision)
     config.attention = getattr(_core.AttentionKernel, training.attention.native)
     config.autocast = training.autocast
+    config.fuse_norm_activation = training.fuse_bn_relu
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -467,6 +468,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             offload=training.offload.value,
             cuda_graphs=training.cuda_graphs,
             autocast=training.autocast,
+            fuse_bn_relu=training.fuse_bn_relu,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

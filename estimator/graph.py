@@ -71,6 +71,8 @@ class Operator:
         casts_input: matmul reading the residual stream; autocast casts its input (DESIGN §2.9).
         reads_output: elementwise whose backward reads its output (ReLU, sigmoid, tanh) though the
             next operator keeps that tensor (DESIGN §2.5).
+        follows_norm: a ReLU or residual add right after a BatchNorm (or such an add), which
+            fused BatchNorm-add-ReLU kernels absorb (DESIGN §2.5).
     """
 
     kind: OpKind
@@ -100,6 +102,7 @@ class Operator:
     fp32_stream: bool = False
     casts_input: bool = False
     reads_output: bool = False
+    follows_norm: bool = False
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "heads", "kv_heads", "head_dim", "seq_kv", "elements",

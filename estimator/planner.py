@@ -154,6 +154,7 @@ class _Problem:
         space.precision = getattr(_core.Precision, self.precision)
         space.attention = getattr(_core.AttentionKernel, training.attention.native)
         space.autocast = training.autocast
+        space.fuse_norm_activation = training.fuse_bn_relu
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:

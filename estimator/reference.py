@@ -71,7 +71,7 @@ class OpCost:
 
 
 def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
-            autocast: bool = False) -> OpCost:
+            autocast: bool = False, fuse_norm_activation: bool = False) -> OpCost:
     """FLOPs, bytes, kernels and saved bytes of one operator (DESIGN §2).
 
     Args:
@@ -80,6 +80,7 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
         act_bytes: e, bytes per activation element (DESIGN §4).
         weight_bytes: w, bytes per compute-weight element as read by the kernels (DESIGN §4).
         autocast: torch.autocast over fp32 weights (DESIGN §2.9); only with e < 4.
+        fuse_norm_activation: fused BatchNorm(+add)+ReLU kernels absorb `follows_norm` ops.
 
     Returns:
         The operator's `OpCost` at micro-batch `batch`.
@@ -87,6 +88,8 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
     if not (math.isfinite(batch) and batch >= 0):
         raise ValueError(f"operator {op.name!r}: batch must be finite and >= 0, got {batch}")
     autocast = autocast and act_bytes < _FP32
+    if fuse_norm_activation and op.follows_norm and op.kind is OpKind.ELEMENTWISE:
+        op = replace(op, fused=True)  # DESIGN §2.5: runs inside the BatchNorm's kernel
     stream_kind = op.kind in (OpKind.NORM, OpKind.ELEMENTWISE, OpKind.EMBEDDING)
     cost = _op_cost(op, batch, _FP32 if autocast and op.fp32_stream and stream_kind else act_bytes, weight_bytes)
     if op.kind is not OpKind.MATMUL:
@@ -523,6 +526,7 @@ def evaluate_single_device(
     optimizer: str,
     recompute: str,
     autocast: bool = False,
+    fuse_norm_activation: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -573,8 +577,8 @@ def evaluate_single_device(
         seg_time = seg_fwd = seg_saved = seg_quadratic = seg_recompute_selective = 0.0
         seg_fwd_share = seg_bwd_share = attention_fwd_share = 0.0
         for op in seg.ops:
-            cost = op_cost(op, b, e, w, autocast)
-            unit = op_cost(op, 1.0, e, w, autocast)
+            cost = op_cost(op, b, e, w, autocast, fuse_norm_activation)
+            unit = op_cost(op, 1.0, e, w, autocast, fuse_norm_activation)
             flops_per_sample += (unit.fwd_flops + unit.bwd_flops) * seg.repeat
             t_fwd, t_bwd = _op_times(op, cost, device)
             seg_time += t_fwd + t_bwd

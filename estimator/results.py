@@ -60,6 +60,7 @@ class ConfigInfo(_Result):
     offload: str = "none"
     cuda_graphs: bool = False
     autocast: bool = False
+    fuse_bn_relu: bool = False
 
 
 class MemoryInfo(_Result):

@@ -70,6 +70,7 @@ class _Builder:
         self.spec = spec
         self.ops: list[Operator] = []
         self.output_savers: list[int] = []  # indexes of ReLU-like ops, settled by `finish`
+        self.relus: set[int] = set()  # indexes of ReLU ops (fusable into a BatchNorm before them)
 
     def run(self, layers: tuple, shape: Shape, prefix: str, path: str) -> Shape:
         for index, layer in enumerate(layers):
@@ -170,6 +171,8 @@ class _Builder:
     def activation(self, name: str, shape: Shape, kind: str) -> Shape:
         if kind in _OUTPUT_SAVERS:
             self.output_savers.append(len(self.ops))
+        if kind == "relu":
+            self.relus.add(len(self.ops))
         self.ops.append(Operator(OpKind.ELEMENTWISE, name, elements=_size(shape),
                                  flops_per_element=ACTIVATION_FLOPS[kind], saves_input=True))
         return shape
@@ -213,8 +216,14 @@ class _Builder:
         return self.activation(f"{prefix}relu{index}", shape, "relu")
 
     def finish(self) -> list[Operator]:
-        """Settles whether each ReLU-like op saves a tensor: only when the next op does not."""
+        """Settles whether each ReLU-like op saves a tensor (only when the next op does not), and
+        marks the ReLUs and residual adds that directly follow a BatchNorm (or such an add)."""
         ops = self.ops
+        for index in range(1, len(ops)):
+            before, op = ops[index - 1], ops[index]
+            fusable = op.kind is OpKind.ELEMENTWISE and (op.name.endswith("add") or index in self.relus)
+            if fusable and ((before.kind is OpKind.NORM and before.batch_stats) or before.follows_norm):
+                ops[index] = dataclasses.replace(op, follows_norm=True)
         for index in self.output_savers:
             following = ops[index + 1] if index + 1 < len(ops) else None
             if following is not None and following.kind in _SAVES_INPUT and following.saves_input:

@@ -395,7 +395,7 @@ OP_FIELDS: dict[OpKind, tuple[set[str], set[str]]] = {  # kind -> (required > 0,
     OpKind.ELEMENTWISE: (
         {"elements"},
         {"inputs", "flops_per_element", "fused", "saves_input", "mask_bytes_per_element", "fp32_stream",
-         "reads_output"},
+         "reads_output", "follows_norm"},
     ),
     OpKind.EMBEDDING: ({"m", "k", "n"}, {"fp32_stream"}),
     OpKind.POOLING: ({"elements", "in_elements"}, {"flops_per_element"}),

@@ -106,6 +106,8 @@ class TrainingConfig(BaseModel):
     # fp32, weights and stream inputs are cast per use (DESIGN §2.9). Off: the weights are held
     # in the compute precision (Megatron-LM, NeMo, DeepSpeed, FSDP mixed precision).
     autocast: bool = False
+    # cuDNN's fused BatchNorm(+add)+ReLU kernels, as NVIDIA's MLPerf ResNet-50 runs (DESIGN §2.5).
+    fuse_bn_relu: bool = False
     tokens: DataAmount | None = None
     samples: DataAmount | None = None
     epochs: DataAmount | None = None

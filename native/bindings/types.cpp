@@ -50,6 +50,7 @@ void register_types(py::module_& m) {
         .def_readwrite("fp32_stream", &Op::fp32_stream)
         .def_readwrite("casts_input", &Op::casts_input)
         .def_readwrite("reads_output", &Op::reads_output)
+        .def_readwrite("follows_norm", &Op::follows_norm)
         .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert);
     py::class_<Segment>(m, "Segment")
         .def(py::init<>())
@@ -98,6 +99,7 @@ void register_types(py::module_& m) {
         .def_readwrite("optimizer", &Config::optimizer).def_readwrite("precision", &Config::precision)
         .def_readwrite("attention", &Config::attention)
         .def_readwrite("autocast", &Config::autocast)
+        .def_readwrite("fuse_norm_activation", &Config::fuse_norm_activation)
         .def_readwrite("offload_optimizer", &Config::offload_optimizer);
 
     py::class_<OpCost>(m, "OpCost")

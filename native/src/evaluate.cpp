@@ -127,7 +127,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         bool in_expert_run = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
-            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast);
+            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation);
             costs.push_back(cost);
             OpTime fwd, bwd;
             op_times(op, cost, d, fwd, bwd);
@@ -471,7 +471,7 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
     for (const Segment& seg : g.segments)
         for (const Op& op : seg.ops) {
             e.params_total += op.params * static_cast<double>(seg.repeat);
-            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight, c.autocast);
+            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation);
             e.model_flops_per_sample += (one.fwd_flops + one.bwd_flops) * static_cast<double>(seg.repeat);
         }
     e.hardware_flops_per_device = s.flops * ga;

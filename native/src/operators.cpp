@@ -76,7 +76,8 @@ double optimizer_state_bytes(Optimizer optimizer) {
     throw std::invalid_argument("unknown optimizer");
 }
 
-OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast) {
+OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast,
+               bool fuse_norm_activation) {
     OpCost c;
     autocast = autocast && e_compute < 4;
     // Under autocast the residual stream's norms, elementwise ops and embeddings read and write
@@ -183,7 +184,7 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
             const double x = e * b * op.elements, mask = op.mask_bytes_per_element * b * op.elements;
             c.fwd_flops = op.flops_per_element * b * op.elements;
             c.bwd_flops = c.fwd_flops;
-            if (!op.fused) {
+            if (!op.fused && !(fuse_norm_activation && op.follows_norm)) {
                 c.fwd_bytes = x * (op.inputs + 1) + mask;
                 // Backward reads the saved input, or the output when the next op keeps it (ReLU).
                 c.bwd_bytes = x * (1 + op.inputs) + (op.saves_input || op.reads_output ? x : 0) + mask;

@@ -24,7 +24,7 @@ def operators(draw):
     common = dict(kind=kind, name=f"random/{kind.value}", params=draw(sizes),
                   tp=draw(st.sampled_from(list(TpSplit))), expert=draw(st.booleans()),
                   bias=draw(st.booleans()), fp32_stream=draw(st.booleans()), casts_input=draw(st.booleans()),
-                  reads_output=draw(st.booleans()))
+                  reads_output=draw(st.booleans()), follows_norm=draw(st.booleans()))
     if kind in (OpKind.MATMUL, OpKind.CONV2D):
         return Operator(**common, m=draw(sizes), k=draw(sizes), n=draw(sizes),
                         in_elements=draw(sizes), weight=draw(st.booleans()))
@@ -53,11 +53,12 @@ def native(op: Operator):
 
 
 @settings(max_examples=3000, deadline=None)
-@given(op=operators(), batch=st.integers(1, 4096), mixed=st.booleans(), autocast=st.booleans())
-def test_native_operator_costs_match_the_reference(op, batch, mixed, autocast):
+@given(op=operators(), batch=st.integers(1, 4096), mixed=st.booleans(), autocast=st.booleans(),
+       fuse=st.booleans())
+def test_native_operator_costs_match_the_reference(op, batch, mixed, autocast, fuse):
     act, weight = (2.0, 2.0) if mixed else (4.0, 4.0)
-    expected = reference.op_cost(op, batch, act, weight, autocast)
-    actual = _core.op_cost(native(op), batch, act, weight, autocast)
+    expected = reference.op_cost(op, batch, act, weight, autocast, fuse)
+    actual = _core.op_cost(native(op), batch, act, weight, autocast, fuse)
     for name in fields:
         assert math.isclose(getattr(actual, name), getattr(expected, name), rel_tol=1e-12, abs_tol=0), name
 
@@ -98,9 +99,9 @@ def _devices():
        device_index=st.integers(0, 3), micro_batch=st.integers(1, 64), grad_accum=st.integers(1, 8),
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
-       recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans())
+       recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
-                                                         precision, optimizer, recompute, autocast):
+                                                         precision, optimizer, recompute, autocast, fuse):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -119,6 +120,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.optimizer = getattr(_core.Optimizer, optimizer)
     config.recompute = getattr(_core.Recompute, recompute)
     config.autocast = autocast
+    config.fuse_norm_activation = fuse
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -134,7 +136,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
-                                                precision, optimizer, recompute, autocast)
+                                                precision, optimizer, recompute, autocast, fuse)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

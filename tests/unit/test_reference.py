@@ -510,3 +510,24 @@ def test_full_recompute_needs_a_token_stack() -> None:
 def test_device_refuses_non_positive_rates() -> None:
     with pytest.raises(ValueError, match="bandwidth must be finite and > 0"):
         _device(bandwidth=0.0)
+
+
+def test_fused_batchnorm_relu_absorbs_what_follows_the_norm() -> None:
+    relu = Operator(OpKind.ELEMENTWISE, "relu", elements=10, flops_per_element=1, saves_input=False,
+                    reads_output=True, follows_norm=True)
+    fused = op_cost(relu, 3, 2, 2, fuse_norm_activation=True)
+    assert (fused.fwd_bytes, fused.bwd_bytes, fused.fwd_kernels, fused.bwd_kernels) == (0, 0, 0, 0)
+    assert fused.fwd_flops == 30  # the arithmetic still happens, inside the norm's kernel
+    assert op_cost(relu, 3, 2, 2).bwd_bytes == 180  # unfused: reads grad and output, writes grad
+    lone = replace(relu, follows_norm=False)
+    assert op_cost(lone, 3, 2, 2, fuse_norm_activation=True) == op_cost(lone, 3, 2, 2)
+
+
+def test_resnet_marks_each_block_s_relus_and_add_as_following_a_norm() -> None:
+    from estimator.lowering import lower
+    from estimator.specs.model import load_model
+
+    ops = [op for segment in lower(load_model("resnet50")).segments for op in segment.ops]
+    marked = [op.name for op in ops if op.follows_norm]
+    assert len(marked) == 1 + 16 * 4  # the stem's ReLU; relu1, relu2, add and relu per block
+    assert {"layer1.0/relu1", "layer1.0/add", "layer1.0/relu"} <= set(marked)

@@ -103,7 +103,7 @@ def test_case_runs_and_returns_finite_numbers(case_id: str) -> None:
 # ------------------------------------------------------------------------------ the accuracy
 @pytest.mark.xfail(
     strict=True,
-    reason="single-node median |error| is 18.4% over 83 cases today (max 68%: NVPTBERT-SQUAD-A100 "
+    reason="single-node median |error| is 18.3% over 83 cases today (max 68%: NVPTBERT-SQUAD-A100 "
            "-40..+68%, NVPTBERT S512 -33..-52%, MPT-H100 +12..+45%); target 15%",
 )
 def test_single_node_median_error(results: list[dict[str, Any]]) -> None:

@@ -37,6 +37,7 @@ struct Op {
     bool fp32_stream = false;  // norm/elementwise/embedding on the residual stream (fp32 under autocast)
     bool casts_input = false;  // matmul reading the residual stream (autocast casts its input)
     bool reads_output = false;  // elementwise whose backward reads its output (ReLU), kept by the next op
+    bool follows_norm = false;  // ReLU or residual add right after a BatchNorm (fusable into it)
     TpSplit tp = TpSplit::none;
     bool expert = false;
 };
@@ -105,6 +106,9 @@ struct Config {
     // weights and stream inputs are cast on the fly. Off: weights held in the compute precision.
     bool autocast = false;
     bool offload_optimizer = false;  // ZeRO-Offload: optimizer state and step on the host
+    // cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet): an activation or add
+    // right after a BatchNorm runs inside it (DESIGN §2.5).
+    bool fuse_norm_activation = false;
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).
