@@ -28,8 +28,16 @@ DEVICES = {"H100": "h100", "H200": "h200"}  # the name torch reports -> the ship
 # PyTorch 2.11's SDPA ran cuDNN's fused attention in these steps (the profiled kernels are
 # cudnn_generated_fort_native_sdpa_sm90_flash_*), so the predictions use that kernel; the steps
 # ran plain torch.autocast over fp32 weights.
-GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn", autocast=True)
+GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn", autocast=True, foreach_optimizer=True)
+LLAMA_MODEL = {"preset": "llama2-7b", "name": "llama-0.85b", "layers": 16, "hidden": 2048, "heads": 16,
+               "kv_heads": 4, "ffn_hidden": 5632, "vocab": 32000, "seq_len": 2048}
 RESNET = dict(precision="bf16", optimizer="momentum", autocast=True)
+
+
+def _llama() -> estimator.ModelSpec:
+    from estimator.specs.model import model_from_mapping
+
+    return model_from_mapping(dict(LLAMA_MODEL), "llama-0.85b.yaml")
 
 
 def _gpt2(vocab: int = 50257, dropout: float = 0.1) -> estimator.ModelSpec:
@@ -127,11 +135,15 @@ def steps(data: dict) -> list[list[str]]:
     for r in data["gpt2_variant_steps"]:
         vocab, dropout = r.get("vocab", 50257), r.get("dropout", 0.1)
         label = f"GPT-2 b{r['batch']} vocab {vocab}" + (" dropout 0" if dropout == 0 else "")
+        options = GPT2
         if r.get("fused_adam"):
             label += " fused AdamW"
-        cases.append((label, _gpt2(vocab, dropout), r["batch"], GPT2, r))
+            options = {**GPT2, "foreach_optimizer": False}
+        cases.append((label, _gpt2(vocab, dropout), r["batch"], options, r))
     cases += [(f"ResNet-50 b{r['batch']}", "resnet50", r["batch"], RESNET, r)
               for r in data["resnet50_steps"] + data.get("resnet50_small_steps", [])]
+    cases += [(f"LLaMA-style 0.85B b{r['batch']}", _llama(), r["batch"], GPT2, r)
+              for r in data.get("llama_steps", [])]
     for label, model, batch, options, measured in cases:
         predicted = estimator.estimate(model, _hw(data), micro_batch=batch, global_batch=batch, **options)
         error = predicted.step_time_s / measured["step_s"] - 1
@@ -153,7 +165,8 @@ def memory(data: dict) -> list[list[str]]:
                      f"{predicted.memory.per_device_bytes / GIB:.2f}",
                      f"{predicted.memory.per_device_bytes / GIB / in_use - 1:+.1%}"])
     for label, model, options, key in (("GPT-2", _gpt2(), GPT2, "gpt2_max_batch"),
-                                       ("ResNet-50", "resnet50", RESNET, "resnet50_max_batch")):
+                                       ("ResNet-50", "resnet50", RESNET, "resnet50_max_batch"),
+                                       ("LLaMA-style 0.85B", _llama(), GPT2, "llama_max_batch")):
         if key not in data:
             continue
         predicted = estimator.estimate(model, _hw(data), micro_batch=1, global_batch=1, **options)
@@ -169,6 +182,9 @@ def main() -> None:
     attention_file = path.with_name(path.stem + "-attention.json")
     if attention_file.exists():  # the attention kernels were measured in a second run
         data["attention"] = json.loads(attention_file.read_text())["attention"]
+    llama_file = path.with_name(path.stem + "-llama.json")
+    if llama_file.exists():  # the LLaMA-style steps in a fourth
+        data.update({k: v for k, v in json.loads(llama_file.read_text()).items() if k.startswith("llama")})
     small_file = path.with_name(path.stem + "-small-batch.json")
     if small_file.exists():  # and ResNet-50's small batches in a third
         small = json.loads(small_file.read_text())

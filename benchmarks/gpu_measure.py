@@ -18,6 +18,9 @@ Measures, each as the median of repeated CUDA-event timings after warm-up, on ra
     channels-last, SGD with momentum; batch 1 to 256): step time and peak memory;
   * saved_activations: bytes the forward pass leaves for the backward pass, and its peaks;
   * traces: kernel time per step by kind from a profile, and device memory outside PyTorch's pool;
+  * llama_*: a 0.85B LLaMA-style model (RMSNorm, GQA with rotary embeddings, SwiGLU, bf16
+    autocast, AdamW, sequence 2048): steps at micro-batch 1, 2, 4, a kernel profile, the largest
+    micro-batch;
   * *_max_batch: the largest batch that fits (bisection over out-of-memory).
 
 Needs torch (and torchvision for ResNet-50); nothing here runs in the test suite.
@@ -330,6 +333,77 @@ def gpt2_step(batch: int, compiled: bool = False, vocab: int = 50257, dropout: f
     return step, model
 
 
+class LlamaBlock(nn.Module):
+    """A LLaMA decoder layer: RMSNorm, grouped-query attention with rotary embeddings, SwiGLU."""
+
+    def __init__(self, d: int, heads: int, kv_heads: int, ffn: int) -> None:
+        super().__init__()
+        self.heads, self.kv_heads, self.head_dim = heads, kv_heads, d // heads
+        self.norm1, self.norm2 = nn.RMSNorm(d), nn.RMSNorm(d)
+        self.q = nn.Linear(d, d, bias=False)
+        self.kv = nn.Linear(d, 2 * kv_heads * self.head_dim, bias=False)
+        self.o = nn.Linear(d, d, bias=False)
+        self.gate_up = nn.Linear(d, 2 * ffn, bias=False)
+        self.down = nn.Linear(ffn, d, bias=False)
+
+    @staticmethod
+    def rotate(x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        half = x.shape[-1] // 2
+        return x * cos + torch.cat((-x[..., half:], x[..., :half]), dim=-1) * sin
+
+    def forward(self, x: torch.Tensor, cos: torch.Tensor, sin: torch.Tensor) -> torch.Tensor:
+        b, s, d = x.shape
+        h = self.norm1(x)
+        q = self.q(h).view(b, s, self.heads, self.head_dim).transpose(1, 2)
+        k, v = self.kv(h).view(b, s, 2, self.kv_heads, self.head_dim).unbind(2)
+        k, v = k.transpose(1, 2), v.transpose(1, 2)
+        q, k = self.rotate(q, cos, sin), self.rotate(k, cos, sin)
+        y = F.scaled_dot_product_attention(q, k, v, is_causal=True, enable_gqa=True)
+        x = x + self.o(y.transpose(1, 2).reshape(b, s, d))
+        gate, up = self.gate_up(self.norm2(x)).chunk(2, dim=-1)
+        return x + self.down(F.silu(gate) * up)
+
+
+class Llama(nn.Module):
+    """A 0.85B LLaMA-style model: the estimator's llama2 preset with 16 x 2048, 16 heads, 4 KV
+    heads, SwiGLU 5632, vocabulary 32,000, sequence 2048, untied embeddings."""
+
+    def __init__(self, layers: int = 16, d: int = 2048, heads: int = 16, kv_heads: int = 4,
+                 ffn: int = 5632, vocab: int = 32000, seq: int = 2048) -> None:
+        super().__init__()
+        self.embed = nn.Embedding(vocab, d)
+        self.blocks = nn.ModuleList(LlamaBlock(d, heads, kv_heads, ffn) for _ in range(layers))
+        self.norm = nn.RMSNorm(d)
+        self.head = nn.Linear(d, vocab, bias=False)
+        half = d // heads // 2
+        freqs = 1.0 / 10000 ** (torch.arange(half).float() / half)
+        angles = torch.outer(torch.arange(seq).float(), freqs)
+        self.register_buffer("cos", torch.cat((angles.cos(), angles.cos()), -1), persistent=False)
+        self.register_buffer("sin", torch.cat((angles.sin(), angles.sin()), -1), persistent=False)
+
+    def forward(self, idx: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+        x = self.embed(idx)
+        for block in self.blocks:
+            x = block(x, self.cos, self.sin)
+        logits = self.head(self.norm(x))
+        return F.cross_entropy(logits.float().view(-1, logits.shape[-1]), targets.view(-1))
+
+
+def llama_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
+    model = Llama().cuda()
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
+    idx = torch.randint(0, 32000, (batch, 2048), device="cuda")
+
+    def step() -> None:
+        with torch.autocast("cuda", dtype=torch.bfloat16):
+            loss = model(idx, idx)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+
+    return step, model
+
+
 def resnet50_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
     import torchvision
 
@@ -475,6 +549,28 @@ def traces(directory: str) -> dict:
     return result
 
 
+def llama_trace(directory: str) -> dict:
+    """Kernel time by kind for the LLaMA-style step at micro-batch 2."""
+    from torch.profiler import ProfilerActivity, profile
+
+    release()
+    step, _ = llama_step(2)
+    for _ in range(3):
+        step()
+    torch.cuda.synchronize()
+    path = os.path.join(directory, "trace_llama.json")
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(2):
+            step()
+        torch.cuda.synchronize()
+    prof.export_chrome_trace(path)
+    summary = {"batch": 2, **kernel_summary(path, steps=2)}
+    os.remove(path)
+    del step
+    release()
+    return summary
+
+
 def fits(make: Callable, batch: int) -> bool:
     release()
     try:
@@ -551,6 +647,9 @@ def main() -> None:
         measure_step(gpt2_step, 4)])
     section("saved_activations", lambda: saved_activations(8))
     section("traces", lambda: traces(os.path.dirname(os.path.abspath(args.out))))
+    section("llama_steps", lambda: [measure_step(llama_step, b) for b in (1, 2, 4)])
+    section("llama_traces", lambda: llama_trace(os.path.dirname(os.path.abspath(args.out))))
+    section("llama_max_batch", lambda: largest_batch(llama_step, 1, 64))
     section("gpt2_max_batch", lambda: largest_batch(gpt2_step, 8, 512))
     section("resnet50_max_batch", lambda: largest_batch(resnet50_step, 256, 4096))
 
@@ -579,7 +678,7 @@ def summarize(result: dict) -> None:
         print(f"conv {row['layer']:14} fwd {row['fwd_TFLOPS']:6.1f} "
               f"fwd+bwd {row['fwd_bwd_TFLOPS']:6.1f} TFLOP/s")
     for key in ("gpt2_steps", "gpt2_compiled_steps", "gpt2_variant_steps", "resnet50_steps",
-                "resnet50_small_steps"):
+                "resnet50_small_steps", "llama_steps"):
         for row in result.get(key, []):
             extra = {k: v for k, v in row.items()
                      if k in ("vocab", "dropout", "compiled", "fused_adam")}
@@ -594,7 +693,12 @@ def summarize(result: dict) -> None:
         kinds = ", ".join(f"{k} {v['ms']:.1f}" for k, v in row["by_kind"].items())
         print(f"kernels {name}: {row['kernels_per_step']:.0f}/step, busy "
               f"{row['busy_ms_per_step']:.1f} ms/step: {kinds} (ms)")
-    for key in ("gpt2_max_batch", "resnet50_max_batch"):
+    if "llama_traces" in result:
+        row = result["llama_traces"]
+        kinds = ", ".join(f"{k} {v['ms']:.1f}" for k, v in row["by_kind"].items())
+        print(f"kernels llama b2: {row['kernels_per_step']:.0f}/step, busy {row['busy_ms_per_step']:.1f} "
+              f"ms/step: {kinds} (ms)")
+    for key in ("gpt2_max_batch", "resnet50_max_batch", "llama_max_batch"):
         if key in result:
             print(f"largest batch {key.removesuffix('_max_batch')}: {result[key]}")
 

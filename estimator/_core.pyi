@@ -498,6 +498,12 @@ class Device:
     def eff_memory(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def foreach_traffic(self) -> float:
+        ...
+    @foreach_traffic.setter
+    def foreach_traffic(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def fragmentation(self) -> float:
         ...
     @fragmentation.setter
@@ -641,6 +647,7 @@ class Network:
 class Config:
     attention: AttentionKernel
     autocast: bool
+    foreach_optimizer: bool
     fuse_norm_activation: bool
     offload_optimizer: bool
     optimizer: Optimizer
@@ -892,6 +899,7 @@ class Link:
 class PlanSpace:
     attention: AttentionKernel
     autocast: bool
+    foreach_optimizer: bool
     fuse_norm_activation: bool
     optimizer: Optimizer
     precision: Precision

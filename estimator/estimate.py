@@ -129,6 +129,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused") 
     native.attention_d64 = device.efficiency.attention_d64
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
     native.host_s = stack.host_time_per_operator_us * 1e-6
+    native.foreach_traffic = stack.foreach_optimizer_traffic
     native.operand_bytes = OPERAND_BYTES[precision]
     native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
     native.misaligned_4B = stack.matmul_misaligned.get(4, 1.0)
@@ -246,6 +247,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.attention = getattr(_core.AttentionKernel, training.attention.native)
     config.autocast = training.autocast
     config.fuse_norm_activation = training.fuse_bn_relu
+    config.foreach_optimizer = training.foreach_optimizer
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -469,6 +471,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             cuda_graphs=training.cuda_graphs,
             autocast=training.autocast,
             fuse_bn_relu=training.fuse_bn_relu,
+            foreach_optimizer=training.foreach_optimizer,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

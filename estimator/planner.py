@@ -155,6 +155,7 @@ class _Problem:
         space.attention = getattr(_core.AttentionKernel, training.attention.native)
         space.autocast = training.autocast
         space.fuse_norm_activation = training.fuse_bn_relu
+        space.foreach_optimizer = training.foreach_optimizer
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:

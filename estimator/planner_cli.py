@@ -88,6 +88,7 @@ def plan_command(
     cuda_graphs: Annotated[Optional[bool], typer.Option("--cuda-graphs", help="The step runs as a CUDA graph: no host time per operator.")] = None,
     autocast: Annotated[Optional[bool], typer.Option("--autocast", help="Plain PyTorch AMP (torch.autocast over fp32 weights).")] = None,
     fuse_bn_relu: Annotated[Optional[bool], typer.Option("--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels.")] = None,
+    foreach_optimizer: Annotated[Optional[bool], typer.Option("--foreach-optimizer", help="PyTorch's default multi-tensor optimizer step.")] = None,
     max_micro_batch: Annotated[int, typer.Option("--max-micro-batch", min=1, max=65536, help="Largest micro-batch tried.")] = 64,
     max_tp: Annotated[int, typer.Option("--max-tp", min=0, max=1 << 24, help="Largest tensor-parallel degree (0: one node).")] = 0,
     max_cp: Annotated[int, typer.Option("--max-cp", min=1, max=1024, help="Largest context-parallel degree.")] = 8,
@@ -103,7 +104,8 @@ def plan_command(
         tokens=tokens, samples=samples, epochs=epochs, global_batch=global_batch,
         precision=precision, optimizer=optimizer, recompute=recompute,
         zero=int(zero.value) if zero is not None else None, sequence_parallel=sequence_parallel,
-        ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu, spot=spot or None, objective=objective.value, top=top,
+        ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu,
+        foreach_optimizer=foreach_optimizer, spot=spot or None, objective=objective.value, top=top,
         max_micro_batch=max_micro_batch, max_tp=max_tp, max_cp=max_cp, max_vp=max_vp,
     )
     progress = LazyProgress(Console(stderr=True))

@@ -365,6 +365,7 @@ class ReferenceDevice:
         eff_attention: fraction for fused (flash) attention; None means eff_matmul.
         launch_s: per-kernel launch overhead, s.
         attention_d64: fused attention's efficiency at head dim 64 relative to 128.
+        foreach_traffic: a foreach optimizer step's bytes over a fused one's (DESIGN §7).
         host_s: host time per operator (forward + backward) of an eager framework, s; a
             micro-batch takes at least this × its operators (DESIGN §7).
         operand_bytes: bytes per GEMM operand element at the compute precision.
@@ -390,6 +391,7 @@ class ReferenceDevice:
     misaligned: tuple[float, float, float] = (1.0, 1.0, 1.0)
     host_s: float = 0.0
     attention_d64: float = 1.0
+    foreach_traffic: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -527,6 +529,7 @@ def evaluate_single_device(
     recompute: str,
     autocast: bool = False,
     fuse_norm_activation: bool = False,
+    foreach_optimizer: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -657,7 +660,9 @@ def evaluate_single_device(
     # Mixed Adam: 8 + 16 + 2 + 2 = 28 B/param; fp32 Adam: 8 + 16 + 4 = 28; fp32 SGD: 8 + 4 = 12.
     # Reading: "w bytes" for fp8 is the resident 2 + 1, since both copies change on update.
     per_param = 2.0 * _FP32 + 2.0 * k_opt + prec.grad + (prec.weight_memory if prec.mixed else 0.0)
-    optimizer_s = per_param * params / (device.bandwidth * device.eff_memory) + device.launch_s
+    # PyTorch's default multi-tensor ("foreach") step moves `foreach_traffic` times the bytes.
+    passes = device.foreach_traffic if foreach_optimizer else 1.0
+    optimizer_s = per_param * passes * params / (device.bandwidth * device.eff_memory) + device.launch_s
 
     fwd_bwd_s = grad_accum * fwd_bwd_mb
     recompute_s = grad_accum * recompute_mb

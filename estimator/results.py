@@ -61,6 +61,7 @@ class ConfigInfo(_Result):
     cuda_graphs: bool = False
     autocast: bool = False
     fuse_bn_relu: bool = False
+    foreach_optimizer: bool = False
 
 
 class MemoryInfo(_Result):

@@ -160,6 +160,8 @@ class SoftwareStack(BaseModel):
     # Host (CPU) time per operator, forward + backward, of an eager framework: a micro-batch
     # takes at least this × its operators (DESIGN §7). 0: the host never binds (XLA).
     host_time_per_operator_us: Microseconds = 0.0
+    # Bytes a multi-tensor ("foreach") optimizer step moves over a fused one's (DESIGN §7).
+    foreach_optimizer_traffic: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.0
     runtime_context_GiB: Annotated[float, Field(ge=0, le=1024, allow_inf_nan=False)]
     allocator_fragmentation: NonNegativeFraction  # of activation bytes (DESIGN §6)
     # Efficiency multiplier of a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of

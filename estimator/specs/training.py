@@ -108,6 +108,9 @@ class TrainingConfig(BaseModel):
     autocast: bool = False
     # cuDNN's fused BatchNorm(+add)+ReLU kernels, as NVIDIA's MLPerf ResNet-50 runs (DESIGN §2.5).
     fuse_bn_relu: bool = False
+    # PyTorch's default multi-tensor ("foreach") optimizer step rather than a fused kernel
+    # (apex/DeepSpeed FusedAdam, torch's fused=True) (DESIGN §7).
+    foreach_optimizer: bool = False
     tokens: DataAmount | None = None
     samples: DataAmount | None = None
     epochs: DataAmount | None = None

@@ -69,6 +69,7 @@ void register_types(py::module_& m) {
         .def_readwrite("eff_memory", &Device::eff_memory)
         .def_readwrite("eff_attention", &Device::eff_attention).def_readwrite("launch_s", &Device::launch_s)
         .def_readwrite("host_s", &Device::host_s)
+        .def_readwrite("foreach_traffic", &Device::foreach_traffic)
         .def_readwrite("attention_d64", &Device::attention_d64)
         .def_readwrite("operand_bytes", &Device::operand_bytes)
         .def_readwrite("misaligned_8B", &Device::misaligned_8B)
@@ -100,6 +101,7 @@ void register_types(py::module_& m) {
         .def_readwrite("attention", &Config::attention)
         .def_readwrite("autocast", &Config::autocast)
         .def_readwrite("fuse_norm_activation", &Config::fuse_norm_activation)
+        .def_readwrite("foreach_optimizer", &Config::foreach_optimizer)
         .def_readwrite("offload_optimizer", &Config::offload_optimizer);
 
     py::class_<OpCost>(m, "OpCost")

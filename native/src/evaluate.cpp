@@ -272,7 +272,10 @@ double optimizer_time(double params, const Device& d, const Config& c) {
     const PrecisionBytes pb = precision_bytes(c.precision);
     const double per_param = 8 + 2 * optimizer_state_bytes(c.optimizer) + pb.gradient +
                              (pb.master > 0 ? pb.weight_memory : 0);
-    return params * per_param / (d.bandwidth_Bps * d.eff_memory) + d.launch_s;
+    // PyTorch's default multi-tensor ("foreach") step makes several passes where a fused
+    // kernel makes one: the stack's measured traffic factor (DESIGN §7).
+    const double passes = c.foreach_optimizer ? d.foreach_traffic : 1.0;
+    return params * per_param * passes / (d.bandwidth_Bps * d.eff_memory) + d.launch_s;
 }
 
 struct StageEval {
@@ -368,6 +371,8 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
             "device: efficiencies must be in (0, 1]");
     require(positive(d.operand_bytes) && d.operand_bytes <= 8,
             "device: operand bytes must be in (0, 8]");
+    require(std::isfinite(d.foreach_traffic) && d.foreach_traffic >= 1 && d.foreach_traffic <= 100,
+            "device: the foreach optimizer's traffic factor must be in [1, 100]");
     require(non_negative(d.launch_s) && non_negative(d.host_s) && positive(d.capacity_bytes) &&
                 non_negative(d.runtime_context_bytes) && non_negative(d.fragmentation),
             "device: launch overhead, capacity, context and fragmentation must be finite and >= 0");

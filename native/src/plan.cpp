@@ -61,6 +61,7 @@ Choices check_space(const Graph& g, const Device& d, const Network& net, const P
     probe.attention = s.attention;
     probe.autocast = s.autocast;
     probe.fuse_norm_activation = s.fuse_norm_activation;
+    probe.foreach_optimizer = s.foreach_optimizer;
     validate(g, d, net, probe);  // graph, device and network
     require(s.global_batch >= 1 && s.global_batch <= kMaxBatch, "plan: global_batch must be in [1, 2^40]");
     require(s.tokens_per_sample >= 0 && s.tokens_per_sample <= kMaxBatch,
@@ -193,6 +194,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.attention = s.attention;
     c.autocast = s.autocast;
     c.fuse_norm_activation = s.fuse_norm_activation;
+    c.foreach_optimizer = s.foreach_optimizer;
     return c;
 }
 

@@ -99,9 +99,11 @@ def _devices():
        device_index=st.integers(0, 3), micro_batch=st.integers(1, 64), grad_accum=st.integers(1, 8),
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
-       recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans())
+       recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans(),
+       foreach=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
-                                                         precision, optimizer, recompute, autocast, fuse):
+                                                         precision, optimizer, recompute, autocast, fuse,
+                                                         foreach):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -121,6 +123,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.recompute = getattr(_core.Recompute, recompute)
     config.autocast = autocast
     config.fuse_norm_activation = fuse
+    config.foreach_optimizer = foreach
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -134,9 +137,11 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         fragmentation=stack.allocator_fragmentation,
         eff_attention=device.efficiency.fused_attention, attention_d64=device.efficiency.attention_d64,
         operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
+        foreach_traffic=stack.foreach_optimizer_traffic,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
-                                                precision, optimizer, recompute, autocast, fuse)
+                                                precision, optimizer, recompute, autocast, fuse,
+                                                foreach)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

@@ -531,3 +531,13 @@ def test_resnet_marks_each_block_s_relus_and_add_as_following_a_norm() -> None:
     marked = [op.name for op in ops if op.follows_norm]
     assert len(marked) == 1 + 16 * 4  # the stem's ReLU; relu1, relu2, add and relu per block
     assert {"layer1.0/relu1", "layer1.0/add", "layer1.0/relu"} <= set(marked)
+
+
+def test_a_foreach_optimizer_moves_its_traffic_factor() -> None:
+    graph = _transformer()
+    fused = evaluate_single_device(graph, _device(), 1, 1, "bf16", "adamw", "none")
+    foreach = evaluate_single_device(graph, replace(_device(), foreach_traffic=3.0), 1, 1, "bf16", "adamw",
+                                     "none", foreach_optimizer=True)
+    launch = _device().launch_s
+    assert foreach.optimizer_s - launch == pytest.approx(3 * (fused.optimizer_s - launch), rel=1e-12)
+    assert foreach.fwd_bwd_s == fused.fwd_bwd_s

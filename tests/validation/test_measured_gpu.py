@@ -43,6 +43,21 @@ def test_the_largest_gpt2_micro_batch_is_within_ten_percent(measured: dict) -> N
     assert predicted.max_micro_batch == pytest.approx(measured["gpt2_max_batch"], rel=0.10)
 
 
+def test_a_llama_style_model_on_the_h100() -> None:
+    """0.85B parameters, GQA, rotary, SwiGLU: its parameter count, largest micro-batch and memory."""
+    measured = json.loads((MEASURED / "h100-sxm-2026-11-23-llama.json").read_text())
+    outside = json.loads((MEASURED / "h100-sxm-2026-11-23.json").read_text())["traces"]["gpt2_b1"]["outside_pool_GiB"]
+    model = compare._llama()
+    one = estimator.estimate(model, "h100x1", micro_batch=1, global_batch=1, **compare.GPT2)
+    assert one.model.params == measured["llama_steps"][0]["parameters"]
+    assert one.max_micro_batch == pytest.approx(measured["llama_max_batch"], rel=0.10)
+    for row in measured["llama_steps"]:
+        predicted = estimator.estimate(model, "h100x1", micro_batch=row["batch"], global_batch=row["batch"],
+                                       **compare.GPT2)
+        in_use = (row["peak_reserved_GiB"] + outside) * 2**30
+        assert predicted.memory.per_device_bytes == pytest.approx(in_use, rel=0.15), row["batch"]
+
+
 @pytest.mark.parametrize("key", ["gpt2_steps", "resnet50_steps"])
 def test_device_memory_in_use_is_within_fifteen_percent(measured: dict, key: str) -> None:
     hw = compare._hw(measured)

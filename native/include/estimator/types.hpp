@@ -64,6 +64,7 @@ struct Device {
     double attention_d64 = 1;  // their efficiency at head dim 64 relative to 128 (DESIGN §3)
     double launch_s = 0;               // per-kernel overhead of the software stack
     double host_s = 0;  // host (CPU) time per operator, forward + backward, in an eager step
+    double foreach_traffic = 1;  // a multi-tensor (foreach) optimizer's bytes over a fused one's
     // GEMM operands' bytes per element at the compute precision, and the stack's efficiency
     // multipliers for a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of 16.
     double operand_bytes = 2;
@@ -109,6 +110,7 @@ struct Config {
     // cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet): an activation or add
     // right after a BatchNorm runs inside it (DESIGN §2.5).
     bool fuse_norm_activation = false;
+    bool foreach_optimizer = false;  // PyTorch's default multi-tensor optimizer, not a fused one
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).
