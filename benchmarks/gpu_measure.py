@@ -322,6 +322,12 @@ def gpt2_step(batch: int, compiled: bool = False, vocab: int = 50257, dropout: f
     forward = torch.compile(model) if compiled else model
     idx = torch.randint(0, vocab, (batch, 1024), device="cuda")
     targets = torch.randint(0, vocab, (batch, 1024), device="cuda")
+    return lm_step(forward, optimizer, idx, targets), model
+
+
+def lm_step(forward: Callable, optimizer: torch.optim.Optimizer, idx: torch.Tensor,
+            targets: torch.Tensor) -> Callable[[], None]:
+    """One eager training step of a language model under bf16 autocast."""
 
     def step() -> None:
         with torch.autocast("cuda", dtype=torch.bfloat16):
@@ -330,7 +336,7 @@ def gpt2_step(batch: int, compiled: bool = False, vocab: int = 50257, dropout: f
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
 
-    return step, model
+    return step
 
 
 class LlamaBlock(nn.Module):
@@ -393,15 +399,7 @@ def llama_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
     model = Llama().cuda()
     optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
     idx = torch.randint(0, 32000, (batch, 2048), device="cuda")
-
-    def step() -> None:
-        with torch.autocast("cuda", dtype=torch.bfloat16):
-            loss = model(idx, idx)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-
-    return step, model
+    return lm_step(model, optimizer, idx, idx), model
 
 
 def resnet50_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
