@@ -50,8 +50,8 @@ def _family(case: dict[str, Any]) -> str:
 
 
 def _score(cases: list[dict[str, Any]], group: set[str], field: str, value: float) -> float:
-    def patched(device: Any, precision: str, attention: str = "fused") -> Any:
-        native = _original(device, precision, attention)
+    def patched(device: Any, precision: str, *args: Any) -> Any:
+        native = _original(device, precision, *args)
         if device.name in group:
             if field == "matmul":
                 # Scale the fp8 figure with bf16 (their MAMF ratio stays as measured).

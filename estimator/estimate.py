@@ -113,8 +113,10 @@ def _native_graph(graph: Graph) -> Any:
     return native
 
 
-def native_device(device: DeviceSpec, precision: str, attention: str = "fused") -> Any:
-    """The core's view of a device at a compute precision and attention kernel (DESIGN §3)."""
+def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
+                  cuda_graphs: bool = False) -> Any:
+    """The core's view of a device at a compute precision and attention kernel (DESIGN §3);
+    a step replayed as CUDA graphs leaves the host nothing to issue per operator (§7)."""
     stack = load_stack(device.stack)
     native = _core.Device()
     native.peak_matmul_flops = device.peak_TFLOPS[precision] * 1e12
@@ -128,7 +130,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused") 
     native.eff_attention = device.efficiency.attention_for(attention)
     native.attention_d64 = device.efficiency.attention_d64
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
-    native.host_s = stack.host_time_per_operator_us * 1e-6
+    native.host_s = 0.0 if cuda_graphs else stack.host_time_per_operator_us * 1e-6
     native.foreach_traffic = stack.foreach_optimizer_traffic
     native.operand_bytes = OPERAND_BYTES[precision]
     native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
@@ -363,9 +365,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     if fallback:
         warnings.append(fallback)
     layout = parallel_layout(training, graph, spec, system.devices)
-    native_dev = native_device(device, precision, training.attention.value)
-    if training.cuda_graphs:
-        native_dev.host_s = 0.0
+    native_dev = native_device(device, precision, training.attention.value, training.cuda_graphs)
     _attach_host(native_dev, system, training)
     network = native_network(system)
 

@@ -137,9 +137,8 @@ class _Problem:
             raise EstimatorError(
                 f"--ep {self.training.ep}: must divide the {experts} experts of {self.graph.name}"
             )
-        self.device = native_device(self.system.device, precision, self.training.attention.value)
-        if self.training.cuda_graphs:
-            self.device.host_s = 0.0
+        self.device = native_device(self.system.device, precision, self.training.attention.value,
+                                    self.training.cuda_graphs)
 
     def space(self, top: int, limits: dict[str, int]) -> Any:
         """The native search request."""
