@@ -10,7 +10,6 @@ device; the predictions use the same model, batch, precision, optimizer and atte
 
 from __future__ import annotations
 
-import importlib
 import json
 import statistics
 import sys
@@ -122,10 +121,8 @@ def _host_per_op(data: dict, model: str) -> float:
         step = next(r for r in data["resnet50_small_steps"] if r["batch"] == 1)["step_s"]
         spec = "resnet50"
     optimizer_ms = data["traces"][f"{model}_b1"]["by_kind"]["optimizer"]["ms"]
-    graph = importlib.import_module("estimator.estimate")._lowered(
-        estimator.load_model(spec) if isinstance(spec, str) else spec)[0]
-    count = sum(segment.repeat * len(segment.ops) for segment in graph.segments)
-    return (step - optimizer_ms / 1e3) / count * 1e6
+    graph = estimator.lower(estimator.load_model(spec) if isinstance(spec, str) else spec)
+    return (step - optimizer_ms / 1e3) / graph.operators * 1e6
 
 
 def steps(data: dict) -> list[list[str]]:

@@ -135,3 +135,8 @@ class Graph:
     def params(self) -> float:
         """Trainable parameters, counting each segment's repeats."""
         return sum(op.params * seg.repeat for seg in self.segments for op in seg.ops)
+
+    @property
+    def operators(self) -> int:
+        """Operator instances in one forward pass, counting each segment's repeats."""
+        return sum(seg.repeat * len(seg.ops) for seg in self.segments)

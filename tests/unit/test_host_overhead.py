@@ -1,18 +1,13 @@
 """An eager host issues every kernel; CUDA graphs take it out of the step (DESIGN §7)."""
 
-import importlib
-
 import pytest
 
 import estimator
 from estimator.specs.hardware import load_stack
 
-_estimate_module = importlib.import_module("estimator.estimate")
-
 
 def _operators(model: str) -> int:
-    graph = _estimate_module._lowered(estimator.load_model(model))[0]
-    return sum(segment.repeat * len(segment.ops) for segment in graph.segments)
+    return estimator.lower(estimator.load_model(model)).operators
 
 
 @pytest.mark.parametrize("model", ["gpt2", "resnet50"])

@@ -225,3 +225,13 @@ def test_lowering_is_fast() -> None:
     for _ in range(20):
         lower(model)
     assert (time.perf_counter() - start) / 20 < 0.01
+
+
+def test_operators_count_each_repeat() -> None:
+    from estimator.lowering import lower
+    from estimator.specs.model import load_model
+
+    graph = lower(load_model("gpt2"))
+    # 12 layers of 12 operators, 4 before them (two tables, their add, dropout), 3 after.
+    assert [seg.repeat for seg in graph.segments] == [1, 12, 1]
+    assert graph.operators == 4 + 12 * 12 + 3 == 151
