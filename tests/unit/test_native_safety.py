@@ -28,12 +28,16 @@ HUGE_INTS = [0, -1, I64_MIN, I64_MAX, (1 << 24) + 1, 1 << 62]
 
 
 # ----------------------------------------------------------------------- well-formed inputs
+def built(native: Any, defaults: dict[str, Any], fields: dict[str, Any]) -> Any:
+    """`native` with the defaults, then the test's fields, set on it."""
+    for name, value in {**defaults, **fields}.items():
+        setattr(native, name, value)
+    return native
+
+
 def op(**fields: Any) -> Any:
-    o = _core.Op()
-    o.kind, o.name, o.m, o.k, o.n, o.params = _core.OpKind.matmul, "mm", 64.0, 64.0, 64.0, 4096.0
-    for name, value in fields.items():
-        setattr(o, name, value)
-    return o
+    return built(_core.Op(), {"kind": _core.OpKind.matmul, "name": "mm", "m": 64.0, "k": 64.0, "n": 64.0,
+                              "params": 4096.0}, fields)
 
 
 def attention(**fields: Any) -> Any:
@@ -51,38 +55,25 @@ def graph(ops: list[Any] | None = None, repeat: int = 4) -> Any:
 
 
 def device(**fields: Any) -> Any:
-    d = _core.Device()
-    d.peak_matmul_flops, d.peak_vector_flops, d.bandwidth_Bps = 1e14, 1e13, 1e12
-    d.eff_matmul = d.eff_conv = d.eff_memory = 0.8
-    d.launch_s, d.capacity_bytes, d.runtime_context_bytes, d.fragmentation = 5e-6, 16.0 * 2**30, 2.0**30, 0.1
-    for name, value in fields.items():
-        setattr(d, name, value)
-    return d
+    return built(_core.Device(), {"peak_matmul_flops": 1e14, "peak_vector_flops": 1e13, "bandwidth_Bps": 1e12,
+                                  "eff_matmul": 0.8, "eff_conv": 0.8, "eff_memory": 0.8, "launch_s": 5e-6,
+                                  "capacity_bytes": 16.0 * 2**30, "runtime_context_bytes": 2.0**30,
+                                  "fragmentation": 0.1}, fields)
 
 
 def network(**fields: Any) -> Any:
-    n = _core.Network()
-    n.devices_per_node, n.nodes, n.intra_Bps, n.inter_Bps = 8, 2, 1e11, 1e10
-    n.intra_latency_s, n.inter_latency_s, n.intra_eff, n.inter_eff = 5e-6, 1e-5, 0.8, 0.7
-    for name, value in fields.items():
-        setattr(n, name, value)
-    return n
+    return built(_core.Network(), {"devices_per_node": 8, "nodes": 2, "intra_Bps": 1e11, "inter_Bps": 1e10,
+                                   "intra_latency_s": 5e-6, "inter_latency_s": 1e-5, "intra_eff": 0.8,
+                                   "inter_eff": 0.7}, fields)
 
 
 def config(**fields: Any) -> Any:
-    c = _core.Config()
-    c.dp = 16
-    for name, value in fields.items():
-        setattr(c, name, value)
-    return c
+    return built(_core.Config(), {"dp": 16}, fields)
 
 
 def space(**fields: Any) -> Any:
-    s = _core.PlanSpace()
-    s.global_batch, s.tokens_per_sample, s.max_micro_batch, s.threads = 64, 64, 4, 1
-    for name, value in fields.items():
-        setattr(s, name, value)
-    return s
+    return built(_core.PlanSpace(), {"global_batch": 64, "tokens_per_sample": 64, "max_micro_batch": 4,
+                                     "threads": 1}, fields)
 
 
 ENTRY_POINTS: dict[str, Callable[[Any, Any, Any, Any], Any]] = {
