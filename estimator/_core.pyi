@@ -1076,9 +1076,9 @@ def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_byte
     """
 def p2p_s(bytes: typing.SupportsFloat | typing.SupportsIndex, link: Link) -> float:
     ...
-def plan(graph: Graph, device: Device, network: Network, space: PlanSpace, progress: typing.Any = None) -> PlanResult:
+def plan(graph: Graph, device: Device, network: Network, space: PlanSpace, progress: typing.Any = None, timed_graph: Graph | None = None) -> PlanResult:
     """
-    Searches the configurations of `space` for the fastest that fit; `progress(done, total)` is called about every 0.1 s.
+    Searches the configurations of `space` for the fastest that fit; `progress(done, total)` is called about every 0.1 s. With `timed_graph`, step times come from it and memory from `graph`.
     """
 def plan_candidates(graph: Graph, network: Network, space: PlanSpace) -> list[Config]:
     """

@@ -74,6 +74,29 @@ def resolve_hardware(hardware: SystemSpec | str | Path, nodes: int | None = None
     return load_hardware(hardware, nodes=nodes)
 
 
+def computed_length_spec(spec: ModelSpec, training: TrainingConfig) -> ModelSpec:
+    """The model at `--mean-seq-len`, the tokens a step computes per sample on average, when
+    batches are padded only to their own longest sample (DESIGN §2.10); `spec` itself otherwise.
+    Only the time is taken from it: memory stays at seq_len, the longest batch has to fit."""
+    mean = training.mean_seq_len
+    if mean is None:
+        return spec
+    name = getattr(spec, "name", None) or spec.family
+    if spec.family != "transformer":
+        raise EstimatorError(f"--mean-seq-len: only for transformer models, not {name} ({spec.family})")
+    longest = spec.seq_len
+    if mean > longest:
+        raise EstimatorError(f"--mean-seq-len {mean}: longer than the seq_len {longest} of {name}")
+    if mean == longest:
+        return spec
+    data = spec.model_dump()
+    data["training"] = None
+    data["seq_len"] = mean
+    if data.get("decoder_seq_len") is not None:  # an encoder-decoder's target pads alike
+        data["decoder_seq_len"] = max(1, round(data["decoder_seq_len"] * mean / longest))
+    return type(spec).model_validate(data)
+
+
 def _lowered(model: ModelSpec) -> tuple[Graph, Any]:
     """The model's operator graph and its native copy, lowered once per distinct spec."""
     return _lowered_cached(type(model), model.model_dump_json())
@@ -358,6 +381,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     system = resolve_hardware(hardware, nodes)
     training = training_config(spec, **options)
     graph, native_graph = _lowered(spec)
+    # Memory is taken at seq_len; time at the mean length a step computes (DESIGN §2.10).
+    timed_graph, native_timed = _lowered(computed_length_spec(spec, training))
     device = system.device
     warnings: list[str] = []
 
@@ -377,19 +402,21 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     if training.micro_batch is None and training.global_batch is not None and fit_limit > 1:
         # Not given: the fastest micro-batch that fits (under pipeline parallelism the largest
         # one leaves few micro-batches per step and a large bubble); `auto` keeps the largest.
-        micro = _fastest_micro_batch(native_graph, native_dev, network, training, layout, precision,
+        micro = _fastest_micro_batch(native_timed, native_dev, network, training, layout, precision,
                                      global_batch, fit_limit)
     grad_accum = global_batch // (layout.dp * micro)
     config = native_config(training, layout, precision, micro, grad_accum)
-    result = _core_call(_core.evaluate, native_graph, native_dev, network, config)
+    result = _core_call(_core.evaluate, native_timed, native_dev, network, config)
+    at_length = result if timed_graph is graph else _core_call(_core.evaluate, native_graph, native_dev,
+                                                                network, config)
     # The memory ceiling reported: the largest micro-batch that fits at this accumulation, not
     # capped by the global batch (0 keeps config.grad_accum fixed in the search).
     ceiling = _core_call(_core.max_micro_batch, native_graph, native_dev, network, config, 0)
 
-    memory = result.memory
+    memory = at_length.memory
     other = memory.runtime_context + memory.fragmentation
-    if not result.fits:
-        warnings.append(_does_not_fit_hint(training, layout, memory.total, result.capacity_bytes))
+    if not at_length.fits:
+        warnings.append(_does_not_fit_hint(training, layout, memory.total, at_length.capacity_bytes))
     if note := _misaligned_note(graph, native_dev, config, precision):
         warnings.append(note)
 
@@ -397,7 +424,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     input_wait = _input_pipeline_wait(training, global_batch, step, system, warnings)
     step += input_wait
     samples_per_s = global_batch / step
-    tokens = graph.tokens_per_sample
+    tokens = timed_graph.tokens_per_sample  # tokens computed per sample
     peak = device.peak_TFLOPS[precision] * 1e12
     model_flops_per_s = result.model_flops_per_sample * samples_per_s / system.devices
     time = result.time
@@ -420,11 +447,11 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     }
     if training.spot and (system.price_usd_per_hour is None or system.price_usd_per_hour.spot is None):
         warnings.append(f"--spot: {system.name} has no spot price; costs below are on-demand")
-    samples = _run_samples(training, spec, graph)
+    samples = _run_samples(training, spec, timed_graph)
     if training.schedule:
         run = campaign.scheduled_run(spec, system, training, graph, step_time_s=step,
                                      global_batch=global_batch, micro_batch=micro,
-                                     fits=result.fits, warnings=warnings)
+                                     fits=at_length.fits, warnings=warnings)
     else:
         run = _run(samples, global_batch, step, system) if samples is not None else None
     campaign.check_reliability(training)
@@ -441,7 +468,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
         model=ModelInfo(
             name=graph.name,
             family=spec.family,
-            params=result.params_total,
+            params=at_length.params_total,
             flops_per_sample=result.model_flops_per_sample,
             tokens_per_sample=tokens,
         ),
@@ -472,6 +499,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             autocast=training.autocast,
             fuse_bn_relu=training.fuse_bn_relu,
             foreach_optimizer=training.foreach_optimizer,
+            mean_seq_len=training.mean_seq_len,
         ),
         step_time_s=step,
         breakdown_s=breakdown,
@@ -482,8 +510,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
         mfu=model_flops_per_s / peak,
         memory=MemoryInfo(
             per_device_bytes=memory.total,
-            capacity_bytes=result.capacity_bytes,
-            fits=result.fits,
+            capacity_bytes=at_length.capacity_bytes,
+            fits=at_length.fits,
             weights_bytes=memory.weights,
             gradients_bytes=memory.gradients,
             optimizer_bytes=memory.optimizer,
@@ -491,9 +519,9 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             other_bytes=other,
             runtime_context_bytes=memory.runtime_context,
             fragmentation_bytes=memory.fragmentation,
-            params_per_device=result.params_per_device,
-            worst_stage=result.worst_memory_stage,
-            stage_imbalance=result.stage_memory_imbalance,
+            params_per_device=at_length.params_per_device,
+            worst_stage=at_length.worst_memory_stage,
+            stage_imbalance=at_length.stage_memory_imbalance,
         ),
         max_micro_batch=ceiling,
         critical_batch=critical,

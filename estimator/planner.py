@@ -23,6 +23,7 @@ from estimator import _core
 from estimator.errors import EstimatorError
 from estimator.estimate import (
     _lowered,
+    computed_length_spec,
     _run_samples,
     estimate,
     native_device,
@@ -124,6 +125,8 @@ class _Problem:
         self.options = {key: value for key, value in options.items() if value is not None}
         self.training = training_config(self.spec, **self.options)
         self.graph, self.native_graph = _lowered(self.spec)
+        # Time at the mean length a step computes, memory at seq_len (DESIGN §2.10).
+        self.timed_graph, self.native_timed = _lowered(computed_length_spec(self.spec, self.training))
         precision, fallback = self.system.device.resolve_precision(self.training.precision.value)
         self.precision = precision
         self.warnings = [fallback] if fallback else []
@@ -180,8 +183,9 @@ def _native_plan(problem: _Problem, system: SystemSpec, top: int, limits: dict[s
     callback = None if progress is None else (lambda done, total: progress(done, total, label))
     start = time.perf_counter()
     try:
+        timed = None if problem.timed_graph is problem.graph else problem.native_timed
         result = _core.plan(problem.native_graph, problem.device, native_network(system),
-                            problem.space(top, limits), callback)
+                            problem.space(top, limits), callback, timed)
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
     return result, time.perf_counter() - start
@@ -257,7 +261,7 @@ def plan_deadline(model: ModelSpec | str | Path, hardware: SystemSpec | str | Pa
         raise EstimatorError(f"--deadline {deadline_days}: must be a positive number of days")
     problem = _Problem(model, hardware, None, options)
     price = problem.price(objective)
-    samples = _run_samples(problem.training, problem.spec, problem.graph)
+    samples = _run_samples(problem.training, problem.spec, problem.timed_graph)
     if samples is None:
         raise EstimatorError("--deadline: needs the run size: give --tokens, --samples or --epochs")
     limits = _limits(max_tp, max_cp, max_vp, max_micro_batch, threads)
@@ -395,7 +399,7 @@ def _model_flops_per_sample(problem: _Problem) -> float:
     config = _core.Config()
     config.precision = getattr(_core.Precision, problem.precision)
     try:
-        return _core.evaluate(problem.native_graph, problem.device, network, config).model_flops_per_sample
+        return _core.evaluate(problem.native_timed, problem.device, network, config).model_flops_per_sample
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
 

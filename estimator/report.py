@@ -49,6 +49,7 @@ def render(result: Estimate, console: Console | None = None) -> None:
         f"{' +sp' if c.sequence_parallel else ''} · zero {c.zero} · recompute {c.recompute} · "
         f"micro-batch {c.micro_batch} × accumulation {c.grad_accum} × dp {c.dp} = "
         f"global batch {c.global_batch}"
+        f"{f' · mean {c.mean_seq_len} tokens computed per sample' if c.mean_seq_len else ''}"
     )
 
     speed = Table(title="Step", title_justify="left", show_header=False, box=None)

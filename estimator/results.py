@@ -62,6 +62,7 @@ class ConfigInfo(_Result):
     autocast: bool = False
     fuse_bn_relu: bool = False
     foreach_optimizer: bool = False
+    mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)
 
 
 class MemoryInfo(_Result):

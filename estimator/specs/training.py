@@ -111,6 +111,10 @@ class TrainingConfig(BaseModel):
     # PyTorch's default multi-tensor ("foreach") optimizer step rather than a fused kernel
     # (apex/DeepSpeed FusedAdam, torch's fused=True) (DESIGN §7).
     foreach_optimizer: bool = False
+    # Mean tokens computed per sample when batches are padded only to their own longest sample
+    # (length bucketing/binning, dynamic padding, unpadded kernels): step time and FLOPs use it,
+    # memory keeps seq_len, since the longest batch must still fit (DESIGN §2.10).
+    mean_seq_len: Annotated[int, Field(ge=1, le=1 << 24)] | None = None
     tokens: DataAmount | None = None
     samples: DataAmount | None = None
     epochs: DataAmount | None = None

@@ -1,5 +1,7 @@
 // The planner (plan.hpp): its request and result structs, and `plan`, which releases the GIL
 // for the whole search and takes it back only to report progress.
+#include <optional>
+
 #include <pybind11/stl.h>
 
 #include "estimator/plan.hpp"
@@ -65,7 +67,7 @@ void register_plan(py::module_& m) {
     m.def(
         "plan",
         [](const Graph& graph, const Device& device, const Network& network,
-           const PlanSpace& space, const py::object& progress) {
+           const PlanSpace& space, const py::object& progress, const std::optional<Graph>& timed) {
             // Called with the GIL released; takes it to check for Ctrl-C and to report. A Python
             // exception raised here cancels the search and is rethrown by `plan`.
             const py::object* callback = progress.is_none() ? nullptr : &progress;
@@ -75,12 +77,12 @@ void register_plan(py::module_& m) {
                 if (callback != nullptr) (*callback)(done, total);
             };
             py::gil_scoped_release release;
-            return plan(graph, device, network, space, report);
+            return plan(graph, device, network, space, report, timed ? &*timed : nullptr);
         },
         py::arg("graph"), py::arg("device"), py::arg("network"), py::arg("space"),
-        py::arg("progress") = py::none(),
+        py::arg("progress") = py::none(), py::arg("timed_graph") = py::none(),
         "Searches the configurations of `space` for the fastest that fit; `progress(done, total)` is called "
-        "about every 0.1 s.");
+        "about every 0.1 s. With `timed_graph`, step times come from it and memory from `graph`.");
 }
 
 }  // namespace estimator::bindings

@@ -399,8 +399,9 @@ std::vector<Config> plan_candidates(const Graph& g, const Network& net, const Pl
 }
 
 PlanResult plan(const Graph& g, const Device& d, const Network& net, const PlanSpace& s,
-                const PlanProgress& progress) {
+                const PlanProgress& progress, const Graph* timed) {
     const Choices ch = check_space(g, d, net, s);
+    if (timed != nullptr) check_space(*timed, d, net, s);
     std::int64_t total = 0;
     const std::vector<Layout> layouts = enumerate_layouts(g, net, s, ch, total);
     const std::size_t k = static_cast<std::size_t>(s.top_k);
@@ -420,7 +421,13 @@ PlanResult plan(const Graph& g, const Device& d, const Network& net, const PlanS
             if (i >= layouts.size()) break;
             std::int64_t n = 0;
             for_each_config(layouts[i], s, ch, [&](const Config& c, std::int64_t index) {
-                tally.add(candidate(c, evaluate_step(g, d, net, c, false), index), k);
+                Evaluation e = evaluate_step(timed != nullptr ? *timed : g, d, net, c, false);
+                if (timed != nullptr) {  // memory at the full length
+                    const Evaluation at_length = evaluate_step(g, d, net, c, false);
+                    e.memory = at_length.memory;
+                    e.fits = at_length.fits;
+                }
+                tally.add(candidate(c, e, index), k);
                 ++n;
             });
             done += n;

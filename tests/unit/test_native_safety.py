@@ -330,12 +330,18 @@ def test_the_planner_refuses_a_bad_graph_or_device() -> None:
     assert "operator 'attn'" in refused(_core.plan, graph([attention(kv_heads=8.0)]), device(), network(), space())
     assert refused(_core.plan, graph(), device(bandwidth_Bps=math.nan), network(), space()).startswith("device:")
     assert refused(_core.plan, _core.Graph(), device(), network(), space()) == "graph: no segments"
+    # The graph that times the step (`--mean-seq-len`) is checked like the one that sizes it.
+    assert refused(_core.plan, graph(), device(), network(), space(), None, _core.Graph()) == "graph: no segments"
+    assert "operator 'attn'" in refused(_core.plan, graph(), device(), network(), space(), None,
+                                        graph([attention(kv_heads=8.0)]))
 
 
 def test_the_planner_runs_on_the_well_formed_inputs() -> None:
     result = _core.plan(graph(), device(), network(), space())
     assert result.space > 0
     assert all(math.isfinite(candidate.step_time_s) for candidate in result.plans)
+    timed = _core.plan(graph(), device(), network(), space(), None, graph())
+    assert [c.step_time_s for c in timed.plans] == [c.step_time_s for c in result.plans]
 
 
 # --------------------------------------------------------------- random hostile structs

@@ -101,11 +101,6 @@ def test_case_runs_and_returns_finite_numbers(case_id: str) -> None:
 
 
 # ------------------------------------------------------------------------------ the accuracy
-@pytest.mark.xfail(
-    strict=True,
-    reason="single-node median |error| is 18.3% over 83 cases today (max 68%: NVPTBERT-SQUAD-A100 "
-           "-40..+68%, NVPTBERT S512 -33..-52%, MPT-H100 +12..+45%); target 15%",
-)
 def test_single_node_median_error(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "single-node")
     median = accuracy.summarize(results, "single-node")["median_abs_error"]
@@ -138,8 +133,10 @@ def test_multi_node_median_error(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="15 of 55 multi-node cases exceed 25% today (max 54%: DeepSpeed ZeRO-3 rows of Megatron "
-           "Table 2 -25..-54%, NVPTBERT S512 -27..-43%, OPT-175B -50% (restarts), MPT-7B/1B runs +34/+29%)",
+    reason="11 of 55 multi-node cases exceed 25% today (max 54%: DeepSpeed ZeRO-3 rows of Megatron "
+           "Table 2 -30..-54%, OPT-175B -50% (restarts), NVPTBERT 32-node S512 tf32 +43% (the row scales "
+           "25x from 1 to 32 nodes, fp16 30x), MPT-7B/1B runs +34/+29%, DAWN TPU half-pod -33%, "
+           "MPT-H100 3B +28%)",
 )
 def test_no_multi_node_case_beyond_25_percent(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "multi-node")

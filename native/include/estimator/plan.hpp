@@ -90,8 +90,11 @@ std::vector<Config> plan_candidates(const Graph& graph, const Network& network,
 std::int64_t plan_space_size(const Graph& graph, const Network& network, const PlanSpace& space);
 
 // Searches the space and returns the fastest fitting configurations. Throws
-// std::invalid_argument on a broken precondition (also from a worker thread).
+// std::invalid_argument on a broken precondition (also from a worker thread). With `timed`, the
+// step time comes from that graph (the model at the mean length a step computes) and the memory
+// from `graph` (at the full length the longest batch needs), as `estimate` does (DESIGN §2.10).
 PlanResult plan(const Graph& graph, const Device& device, const Network& network,
-                const PlanSpace& space, const PlanProgress& progress = nullptr);
+                const PlanSpace& space, const PlanProgress& progress = nullptr,
+                const Graph* timed = nullptr);
 
 }  // namespace estimator
