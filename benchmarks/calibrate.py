@@ -37,6 +37,9 @@ GROUPS = {
     "k80": {"k80"},
     "tpu-v2": {"tpu-v2"},
 }
+# GPUs whose fp32 GEMMs run on CUDA cores while fp16/bf16/tf32 run on tensor cores: two units,
+# two efficiencies (`matmul` and `matmul_fp32`). Elsewhere every precision is one `matmul`.
+TENSOR_CORES = {"v100", "a100", "h100"}
 MIN_CASES = 4  # fewer published runs than this would make a device constant a per-row fit
 GRID = [round(0.30 + 0.01 * i, 2) for i in range(66)]  # 0.30 … 0.95
 _original = est.native_device
@@ -53,11 +56,13 @@ def _score(cases: list[dict[str, Any]], group: set[str], field: str, value: floa
     def patched(device: Any, precision: str, *args: Any) -> Any:
         native = _original(device, precision, *args)
         if device.name in group:
-            if field == "matmul":
+            if field == "matmul" and precision != "fp32":
                 # Scale the fp8 figure with bf16 (their MAMF ratio stays as measured).
                 ratio = device.efficiency.matmul_at(precision) / device.efficiency.matmul
                 native.eff_matmul = min(1.0, value * ratio)
-            else:
+            elif field == "matmul_fp32" or (field == "matmul" and precision == "fp32"):
+                native.eff_matmul = value
+            elif field == "conv":
                 native.eff_conv = value
         return native
 
@@ -72,23 +77,39 @@ def _score(cases: list[dict[str, Any]], group: set[str], field: str, value: floa
         est.native_device = _original
 
 
+def _precision(case: dict[str, Any]) -> str:
+    """The compute precision a case asks for (the first phase's for a multi-phase run)."""
+    options = case.get("options") or case["phases"][0].get("options") or {}
+    return str(options.get("precision", "bf16"))
+
+
+def _kinds(name: str) -> tuple[tuple[str, str, Any], ...]:
+    """(family, field, case filter) per fitted constant of a device group."""
+    every = lambda case: True  # noqa: E731
+    if name not in TENSOR_CORES:
+        return (("transformer", "matmul", every), ("cnn", "conv", every))
+    return (("transformer", "matmul", lambda case: _precision(case) != "fp32"),
+            ("transformer", "matmul_fp32", lambda case: _precision(case) == "fp32"),
+            ("cnn", "conv", every))
+
+
 def _device_of(case: dict[str, Any]) -> str:
     return est.resolve_hardware(accuracy.resolve_hardware(case["hw"])).device.name
 
 
 def main() -> None:
     cases = [c for c in accuracy.load_cases() if c["metric"] in accuracy.NUMERIC_METRICS]
-    print(f"{'device':8} {'kind':12} {'field':7} {'cases':>5} {'best':>5} {'median |log err|':>17}")
+    print(f"{'device':8} {'kind':12} {'field':11} {'cases':>5} {'best':>5} {'median |log err|':>17}")
     for name, group in GROUPS.items():
-        for family, field in (("transformer", "matmul"), ("cnn", "conv")):
-            chosen = [c for c in cases if _device_of(c) in group and _family(c) == family]
+        for family, field, wanted in _kinds(name):
+            chosen = [c for c in cases if _device_of(c) in group and _family(c) == family and wanted(c)]
             if len(chosen) < MIN_CASES:
                 if chosen:
-                    print(f"{name:8} {family:12} {field:7} {len(chosen):5}  (too few runs to set a device constant)")
+                    print(f"{name:8} {family:12} {field:11} {len(chosen):5}  (too few runs to set a device constant)")
                 continue
             scores = {value: _score(chosen, group, field, value) for value in GRID}
             best = min(scores, key=lambda v: (scores[v], v))
-            print(f"{name:8} {family:12} {field:7} {len(chosen):5} {best:5.2f} {scores[best]:17.3f}")
+            print(f"{name:8} {family:12} {field:11} {len(chosen):5} {best:5.2f} {scores[best]:17.3f}")
 
 
 if __name__ == "__main__":

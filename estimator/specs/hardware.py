@@ -115,11 +115,16 @@ class Efficiency(BaseModel):
     attention_cudnn: Fraction | None = None  # cuDNN fused attention fwd+bwd; None: = attention
     attention_d64: Fraction = 1.0  # fused attention at head dim 64 relative to 128
     matmul_fp8: Fraction | None = None  # fp8 GEMM / fp8 dense peak; None: = matmul
+    # fp32 GEMMs on the CUDA cores of a tensor-core GPU (SGEMM) / fp32 peak; None: = matmul.
+    matmul_fp32: Fraction | None = None
 
     def matmul_at(self, precision: str) -> float:
-        """GEMM efficiency at a compute precision (fp8 GEMMs reach a lower share of their peak)."""
+        """GEMM efficiency at a compute precision: fp8 GEMMs reach a lower share of their peak,
+        and fp32 GEMMs run on other units (CUDA cores, not tensor cores) than the rest."""
         if precision == "fp8" and self.matmul_fp8 is not None:
             return self.matmul_fp8
+        if precision == "fp32" and self.matmul_fp32 is not None:
+            return self.matmul_fp32
         return self.matmul
 
     @property

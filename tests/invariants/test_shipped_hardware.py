@@ -88,7 +88,7 @@ def test_device_file_is_complete_and_sourced(path: Path) -> None:
     device = load_device(path.stem)
     assert device.name == data["name"] == path.stem
     assert [field for field in DEVICE_FIELDS if field not in data] == []
-    optional = {"attention", "attention_cudnn", "attention_d64", "matmul_fp8"}
+    optional = {"attention", "attention_cudnn", "attention_d64", "matmul_fp8", "matmul_fp32"}
     assert {"matmul", "conv", "memory"} <= set(data["efficiency"]) <= {"matmul", "conv", "memory"} | optional
     for number in DEVICE_NUMBERS:
         assert device.sources.get(number, "").strip(), f"{path}: no source for {number}"

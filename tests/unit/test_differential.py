@@ -130,7 +130,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         peak_flops_matmul=device.peak_TFLOPS[precision] * 1e12,
         peak_flops_vector=device.peak_TFLOPS["fp32"] * 1e12,
         bandwidth=device.memory_bandwidth_GBps * 1e9,
-        eff_matmul=device.efficiency.matmul, eff_conv=device.efficiency.conv,
+        eff_matmul=device.efficiency.matmul_at(precision), eff_conv=device.efficiency.conv,
         eff_memory=device.efficiency.memory, launch_s=stack.kernel_launch_overhead_us * 1e-6,
         capacity_bytes=device.memory_GiB * 2**30,
         runtime_context_bytes=stack.runtime_context_GiB * 2**30,
