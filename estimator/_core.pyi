@@ -648,6 +648,7 @@ class Config:
     attention: AttentionKernel
     autocast: bool
     foreach_optimizer: bool
+    fsdp: bool
     fuse_norm_activation: bool
     offload_optimizer: bool
     optimizer: Optimizer
@@ -900,6 +901,7 @@ class PlanSpace:
     attention: AttentionKernel
     autocast: bool
     foreach_optimizer: bool
+    fsdp: bool
     fuse_norm_activation: bool
     optimizer: Optimizer
     precision: Precision

@@ -59,7 +59,7 @@ def training_config(model: ModelSpec, **options: Any) -> TrainingConfig:
         if error["type"] == "extra_forbidden":
             valid = ", ".join(_option(name) for name in TrainingConfig.model_fields)
             raise EstimatorError(f"unknown training option '{key}' (valid: {valid})") from None
-        raise EstimatorError(f"{_option(key)}: {error['msg']}") from None
+        raise EstimatorError(f"{_option(key)}: {error['msg'].removeprefix('Value error, ')}") from None
 
 
 def resolve_model(model: ModelSpec | str | Path) -> ModelSpec:
@@ -273,6 +273,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.autocast = training.autocast
     config.fuse_norm_activation = training.fuse_bn_relu
     config.foreach_optimizer = training.foreach_optimizer
+    config.fsdp = training.fsdp
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -500,6 +501,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             fuse_bn_relu=training.fuse_bn_relu,
             foreach_optimizer=training.foreach_optimizer,
             mean_seq_len=training.mean_seq_len,
+            fsdp=training.fsdp,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

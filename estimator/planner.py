@@ -158,6 +158,7 @@ class _Problem:
         space.autocast = training.autocast
         space.fuse_norm_activation = training.fuse_bn_relu
         space.foreach_optimizer = training.foreach_optimizer
+        space.fsdp = training.fsdp
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:
@@ -424,7 +425,7 @@ def _estimate(problem: _Problem, system: SystemSpec, candidate: Any) -> Estimate
         **{**problem.options,
            "tp": c.tp, "pp": c.pp, "dp": c.dp, "cp": c.cp, "vp": c.vp, "ep": c.ep,
            "micro_batch": c.micro_batch, "global_batch": problem.training.global_batch,
-           "zero": c.zero, "recompute": RECOMPUTE[int(c.recompute)],
+           "zero": c.zero, "fsdp": c.fsdp, "recompute": RECOMPUTE[int(c.recompute)],
            "sequence_parallel": c.sequence_parallel},
     )
 

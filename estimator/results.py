@@ -63,6 +63,7 @@ class ConfigInfo(_Result):
     fuse_bn_relu: bool = False
     foreach_optimizer: bool = False
     mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)
+    fsdp: bool = False  # ZeRO-3 gathers per layer, as PyTorch FSDP
 
 
 class MemoryInfo(_Result):

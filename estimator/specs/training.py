@@ -96,6 +96,10 @@ class TrainingConfig(BaseModel):
     ep: PositiveDegree = 1
     sequence_parallel: bool = False
     zero: Annotated[int, Field(ge=0, le=3)] = 0
+    # ZeRO-3 as PyTorch FSDP wraps a model: one flat parameter per layer, gathered and reduced
+    # by one collective per layer rather than one per parameterised operator (DeepSpeed ZeRO-3).
+    # Given without `zero`, it sets zero 3 (DESIGN §7).
+    fsdp: bool = False
     recompute: Recompute = Recompute.NONE
     attention: AttentionKernel = AttentionKernel.FUSED
     offload: Offload = Offload.NONE
@@ -169,8 +173,20 @@ class TrainingConfig(BaseModel):
                 raise ValueError(f"phase {number}: {key + ': ' if key else ''}{problem}") from None
         return tuple(phases)
 
+    @field_validator("fsdp")
+    @classmethod
+    def _fsdp_shards_parameters(cls, value: bool, info: Any) -> bool:
+        zero = info.data.get("zero")
+        if value and zero is not None and zero != 3:
+            raise ValueError(f"FSDP shards the parameters (zero 3), not zero {zero}")
+        return value
+
     def merged(self, **overrides: object) -> "TrainingConfig":
-        """A copy with the given fields replaced (None values are ignored), validated again."""
+        """A copy with the given fields replaced (None values are ignored), validated again;
+        `fsdp` given without `zero` sets zero 3."""
         data = self.model_dump()
-        data.update({key: value for key, value in overrides.items() if value is not None})
+        given = {key: value for key, value in overrides.items() if value is not None}
+        data.update(given)
+        if given.get("fsdp") and "zero" not in given:
+            data["zero"] = 3
         return TrainingConfig.model_validate(data)

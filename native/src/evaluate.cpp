@@ -76,6 +76,7 @@ struct StageResult {
     double flops = 0;         // executed FLOPs per micro-batch, including recompute
     double params = 0;        // parameters held by the stage (after tp/ep)
     double param_ops = 0;     // operators holding parameters (ZeRO-3 gathers each on its own)
+    double param_layers = 0;  // segment repeats holding parameters (FSDP's wrap units)
     double activations = 0;   // saved per micro-batch, under the recompute mode
     double host_fwd_ops = 0;  // operator-passes the host issues per micro-batch: forward shares
     double host_bwd_ops = 0;  // (recomputation included) and backward shares
@@ -124,7 +125,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         double seg_saved = 0, seg_quadratic = 0, seg_fwd_s = 0, seg_fwd_flops = 0;
         double attention_fwd_s = 0, attention_fwd_flops = 0, seg_fwd_share = 0,
                attention_fwd_share = 0;
-        bool in_expert_run = false;
+        bool in_expert_run = false, holds_params = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
             const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation);
@@ -137,6 +138,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
             r.flops += (cost.fwd_flops + cost.bwd_flops) * part.count;
             r.params += op.params * part.count;
             if (op.params > 0) r.param_ops += part.count;
+            holds_params = holds_params || op.params > 0;
             seg_saved += cost.saved_bytes;
             r.transient = std::max(r.transient, cost.transient_bytes);
             seg_quadratic += cost.saved_quadratic_bytes;
@@ -233,6 +235,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
                 break;
         }
         if (part.layers && !costs.empty()) r.boundary_bytes = costs.front().input_bytes;
+        if (holds_params) r.param_layers += part.count;
     }
     // An eager framework issues every kernel from one host thread, so each pass of a micro-batch
     // takes at least the host's time to issue its kernels; the GPU idles for the rest, and the
@@ -317,8 +320,10 @@ double exposed_dp_s(const StageResult& s, double t_slowest, double ga, const Net
                                            : group_allreduce_s(bucket, c.dp, stride, net);
     const double gather = group_reduce_scatter_s(pb.weight * s.params, c.dp, stride, net);
     // ZeRO-3 gathers and reduce-scatters module by module (DeepSpeed partitions each
-    // parameter): one ring latency per operator holding parameters.
-    const double per_module = std::max(0.0, s.param_ops - 1) * group_ring_latency_s(c.dp, stride, net);
+    // parameter): one ring latency per operator holding parameters; PyTorch FSDP flattens each
+    // wrapped layer into one parameter (Zhao et al., VLDB 2023): one ring latency per layer.
+    const double collectives = c.fsdp ? s.param_layers : s.param_ops;
+    const double per_module = std::max(0.0, collectives - 1) * group_ring_latency_s(c.dp, stride, net);
     const double passes = c.recompute == Recompute::full ? 3.0 : 2.0;
     const double gathers = c.zero == 3 ? passes * (gather + per_module) : 0.0;
     if (c.zero == 3) sync += per_module;
@@ -399,6 +404,7 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
     require(c.micro_batch >= 1 && c.micro_batch <= kMaxBatch, "config: micro_batch must be in [1, 2^40]");
     require(c.grad_accum >= 1 && c.grad_accum <= kMaxBatch, "config: grad_accum must be in [1, 2^40]");
     require(c.zero >= 0 && c.zero <= 3, "config: zero must be 0, 1, 2 or 3");
+    require(!c.fsdp || c.zero == 3, "config: fsdp shards parameters (zero 3)");
     const double devices = static_cast<double>(c.tp) * c.pp * c.dp * c.cp;
     require(devices <= static_cast<double>(net.devices_per_node) * static_cast<double>(net.nodes),
             "config: tp*pp*dp*cp exceeds the devices of the cluster");

@@ -195,6 +195,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.autocast = s.autocast;
     c.fuse_norm_activation = s.fuse_norm_activation;
     c.foreach_optimizer = s.foreach_optimizer;
+    c.fsdp = s.fsdp && zero == 3;
     return c;
 }
 

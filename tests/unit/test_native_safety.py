@@ -184,6 +184,12 @@ def test_a_bad_zero_stage_is_refused(value: int) -> None:
     assert "zero must be 0, 1, 2 or 3" in refused(_core.evaluate, graph(), device(), network(), config(zero=value))
 
 
+@pytest.mark.parametrize("zero", [0, 1, 2])
+def test_fsdp_without_sharded_parameters_is_refused(zero: int) -> None:
+    assert refused(_core.evaluate, graph(), device(), network(), config(zero=zero, fsdp=True)) == (
+        "config: fsdp shards parameters (zero 3)")
+
+
 @pytest.mark.parametrize("fields", [
     {"tp": 1 << 24, "dp": 1 << 24, "cp": 1 << 24, "pp": 1 << 24},  # the product would overflow int64
     {"tp": 4, "dp": 8},  # 32 devices on a 16-device cluster

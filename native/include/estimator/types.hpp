@@ -111,6 +111,9 @@ struct Config {
     // right after a BatchNorm runs inside it (DESIGN §2.5).
     bool fuse_norm_activation = false;
     bool foreach_optimizer = false;  // PyTorch's default multi-tensor optimizer, not a fused one
+    // ZeRO-3 as PyTorch FSDP wraps it: one flat parameter per layer, so one all-gather and one
+    // reduce-scatter per layer; otherwise (DeepSpeed) one per operator holding parameters.
+    bool fsdp = false;
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).
