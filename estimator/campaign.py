@@ -27,7 +27,7 @@ from estimator import batch_scaling, energy, reliability
 from estimator.errors import EstimatorError
 from estimator.graph import Graph
 from estimator.results import CostInfo, PhaseInfo, ReliabilityInfo, RunInfo
-from estimator.schedule import PhaseSettings, SchedulePhase, run_schedule
+from estimator.schedule import PhaseSettings, SchedulePhase, phase_settings, run_schedule
 from estimator.specs.hardware import SystemSpec
 from estimator.specs.model import ModelSpec, format_error
 from estimator.specs.training import TrainingConfig
@@ -130,8 +130,10 @@ def scheduled_run(spec: ModelSpec, system: SystemSpec, training: TrainingConfig,
     if not totals and any(phase.fraction is not None for phase in phases):
         raise EstimatorError("schedule: a phase given as a fraction needs the run's size "
                              "(give --tokens, --samples or --epochs)")
-    base_key = PhaseSettings(global_batch=global_batch, seq_len=base_seq, image_size=base_image)
-    options = training.model_dump(exclude=set(RUN_OPTIONS))
+    base_mean = training.mean_seq_len if family == "transformer" else None
+    base_key = PhaseSettings(global_batch=global_batch, seq_len=base_seq, image_size=base_image,
+                             mean_seq_len=base_mean)
+    options = training.model_dump(exclude={*RUN_OPTIONS, "mean_seq_len"})
     seen: dict[PhaseSettings, tuple[float, int, bool]] = {base_key: (step_time_s, micro_batch, fits)}
     numbers = {}
 
@@ -143,7 +145,8 @@ def scheduled_run(spec: ModelSpec, system: SystemSpec, training: TrainingConfig,
                 image_size=settings.image_size if settings.image_size != base_image else None,
                 seq_len=settings.seq_len if settings.seq_len != base_seq else None), number)
             try:
-                result = estimate(phase_spec, system, **{**options, "global_batch": settings.global_batch})
+                result = estimate(phase_spec, system, **{**options, "global_batch": settings.global_batch,
+                                                         "mean_seq_len": settings.mean_seq_len})
             except EstimatorError as exc:
                 raise EstimatorError(f"schedule phase {number}: {exc}") from None
             seen[settings] = (result.step_time_s, result.config.micro_batch, result.memory.fits)
@@ -154,12 +157,10 @@ def scheduled_run(spec: ModelSpec, system: SystemSpec, training: TrainingConfig,
         return seen[settings][0]
 
     for number, phase in enumerate(phases, 1):
-        numbers.setdefault(PhaseSettings(global_batch=phase.global_batch or global_batch,
-                                         seq_len=phase.seq_len or base_seq,
-                                         image_size=phase.image_size or base_image), number)
+        numbers.setdefault(phase_settings(phase, global_batch, base_seq, base_image, base_mean), number)
     try:
         result = run_schedule(phases, phase_step, global_batch=global_batch, seq_len=base_seq,
-                              image_size=base_image,
+                              image_size=base_image, mean_seq_len=base_mean,
                               dataset_samples=getattr(spec, "dataset_samples", None), **totals)
     except EstimatorError as exc:
         message = str(exc)
@@ -174,6 +175,7 @@ def scheduled_run(spec: ModelSpec, system: SystemSpec, training: TrainingConfig,
             name=phase.name or f"phase {index}",
             image_size=done.settings.image_size,
             seq_len=done.settings.seq_len,
+            mean_seq_len=done.settings.mean_seq_len,
             global_batch=done.settings.global_batch,
             micro_batch=micro,
             fits=phase_fits,
@@ -205,7 +207,8 @@ def _describe(settings: PhaseSettings) -> str:
     if settings.image_size is not None:
         parts.insert(0, f"{settings.image_size} px")
     if settings.seq_len is not None:
-        parts.insert(0, f"seq {settings.seq_len}")
+        mean = f" (mean {settings.mean_seq_len})" if settings.mean_seq_len is not None else ""
+        parts.insert(0, f"seq {settings.seq_len}{mean}")
     return ", ".join(parts)
 
 

@@ -120,6 +120,8 @@ def render(result: Estimate, console: Console | None = None) -> None:
             for phase in run.phases:
                 size = (f"{phase.image_size} px" if phase.image_size is not None
                         else f"{phase.seq_len} tok" if phase.seq_len is not None else "")
+                if phase.mean_seq_len is not None:
+                    size += f" (mean {phase.mean_seq_len})"
                 phases.add_row(phase.name + ("" if phase.fits else " (does not fit)"), size,
                                f"{phase.global_batch:,}", f"{phase.steps:,}", duration(phase.step_time_s),
                                duration(phase.time_s), dollars(phase.cost_usd.on_demand))

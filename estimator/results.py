@@ -97,6 +97,7 @@ class PhaseInfo(_Result):
     name: str
     image_size: int | None
     seq_len: int | None
+    mean_seq_len: int | None = None  # tokens computed per sample (None: seq_len)
     global_batch: int
     micro_batch: int
     fits: bool

@@ -12,7 +12,9 @@ A `schedule:` list in a model file describes, in order, the phases of one run:
   as equal-data phases.
 
 Each phase names its share of the data in exactly one of `fraction` (of the run's total),
-`epochs`, `samples` or `tokens`, and may override `image_size`, `seq_len` and `global_batch`.
+`epochs`, `samples` or `tokens`, and may override `image_size`, `seq_len`, `mean_seq_len` (the
+tokens a step computes per sample when batches are padded only to their longest sample; a phase
+that sets its own `seq_len` computes it in full unless it says otherwise) and `global_batch`.
 `run_schedule` turns the phases into steps (DESIGN §9: steps = ceil(samples / global_batch))
 and, with a caller-supplied step-time function, into time and cost; the totals are the sums of
 the phases.
@@ -59,6 +61,7 @@ class SchedulePhase(BaseModel):
     tokens: Amount | None = None
     image_size: ImageSize | None = None
     seq_len: SeqLen | None = None
+    mean_seq_len: SeqLen | None = None
     global_batch: GlobalBatch | None = None
 
     @model_validator(mode="after")
@@ -80,6 +83,25 @@ class PhaseSettings(BaseModel):
     global_batch: int
     seq_len: int | None
     image_size: int | None
+    mean_seq_len: int | None = None  # tokens computed per sample; None: seq_len
+
+    @property
+    def tokens_per_sample(self) -> int | None:
+        """Tokens a step computes per sample: the mean length if given, else seq_len."""
+        return self.mean_seq_len or self.seq_len
+
+
+def phase_settings(phase: SchedulePhase, global_batch: int, seq_len: int | None,
+                   image_size: int | None, mean_seq_len: int | None = None) -> PhaseSettings:
+    """A phase's settings: its overrides over the run's base values. The base mean length
+    belongs to the base seq_len: a phase with its own seq_len computes it in full unless it
+    gives its own mean_seq_len."""
+    mean = phase.mean_seq_len if phase.mean_seq_len is not None else (
+        mean_seq_len if phase.seq_len is None else None)
+    return PhaseSettings(global_batch=phase.global_batch or global_batch,
+                         seq_len=phase.seq_len or seq_len,
+                         image_size=phase.image_size or image_size,
+                         mean_seq_len=mean)
 
 
 class PhaseResult(BaseModel):
@@ -165,6 +187,7 @@ def run_schedule(
     global_batch: int,
     seq_len: int | None = None,
     image_size: int | None = None,
+    mean_seq_len: int | None = None,
     dataset_samples: float | None = None,
     total_samples: float | None = None,
     total_tokens: float | None = None,
@@ -173,8 +196,9 @@ def run_schedule(
 ) -> ScheduleResult:
     """Steps, time and cost of each phase, and their sums.
 
-    A phase's samples: `samples`; `epochs` × dataset_samples; `tokens` / seq_len; or `fraction`
-    × the run's total (total_samples, total_tokens / seq_len of the phase, or total_epochs ×
+    A phase's samples: `samples`; `epochs` × dataset_samples; `tokens` / its tokens per sample
+    (mean_seq_len, else seq_len); or `fraction` × the run's total (total_samples, total_tokens /
+    the phase's tokens per sample, or total_epochs ×
     dataset_samples). Steps = ceil(samples / global_batch) (DESIGN §9); time = steps ×
     phase_step_time(settings); cost = time × price_per_hour_usd / 3600.
 
@@ -185,6 +209,7 @@ def run_schedule(
         global_batch: The run's base global batch, samples, in [1, 2^30].
         seq_len: Base sequence length, tokens per sample, in [1, 2^24] (needed for tokens).
         image_size: Base image side, pixels, in [1, 65536].
+        mean_seq_len: Base tokens computed per sample (`phase_settings`), in [1, seq_len].
         dataset_samples: Samples in one epoch, in (0, 1e21] (needed for epochs).
         total_samples: The run's total samples when phases use `fraction`, in (0, 1e21].
         total_tokens: The run's total tokens when phases use `fraction`, in (0, 1e21].
@@ -201,6 +226,7 @@ def run_schedule(
     base_image = (
         None if image_size is None else integer("image_size", image_size, 1, MAX_IMAGE_SIZE)
     )
+    base_mean = None if mean_seq_len is None else integer("mean_seq_len", mean_seq_len, 1, base_seq or 0)
     epoch_samples = (
         None
         if dataset_samples is None
@@ -248,24 +274,20 @@ def run_schedule(
     results: list[PhaseResult] = []
     for index, phase in enumerate(phases):
         name = phase.name or f"phase {index + 1}"
-        settings = PhaseSettings(
-            global_batch=phase.global_batch or base_batch,
-            seq_len=phase.seq_len or base_seq,
-            image_size=phase.image_size or base_image,
-        )
+        settings = phase_settings(phase, base_batch, base_seq, base_image, base_mean)
 
         if phase.samples is not None:
             samples = phase.samples
         elif phase.epochs is not None:
             samples = phase.epochs * _need(name, epoch_samples, "epochs need dataset_samples")
         elif phase.tokens is not None:
-            samples = phase.tokens / _need(name, settings.seq_len, "tokens need a seq_len")
+            samples = phase.tokens / _need(name, settings.tokens_per_sample, "tokens need a seq_len")
         else:
             fraction = _need(name, phase.fraction, "no data amount")
             if totals["total_samples"] is not None:
                 samples = fraction * totals["total_samples"]
             elif totals["total_tokens"] is not None:
-                seq = _need(name, settings.seq_len, "a fraction of total_tokens needs a seq_len")
+                seq = _need(name, settings.tokens_per_sample, "a fraction of total_tokens needs a seq_len")
                 samples = fraction * totals["total_tokens"] / seq
             else:
                 epochs = _need(name, totals["total_epochs"], "a fraction needs the run's total")

@@ -8,6 +8,7 @@ import pytest
 import estimator
 from estimator.cli import run
 from estimator.planner import _limits, _native_plan, _Problem
+from estimator.schedule import SchedulePhase, phase_settings, run_schedule
 
 OPTIONS = dict(precision="fp16", optimizer="lamb", micro_batch=32, global_batch=256, attention="unfused")
 
@@ -69,3 +70,29 @@ def test_the_cli_takes_the_mean_length(capsys: pytest.CaptureFixture[str]) -> No
     data = json.loads(capsys.readouterr().out)
     assert data["config"]["mean_seq_len"] == 300
     assert data["tokens_per_s"] == pytest.approx(data["samples_per_s"] * 300, rel=1e-9)
+
+
+def test_a_phase_that_sets_its_own_seq_len_computes_it_in_full_unless_it_says_otherwise() -> None:
+    keep = SchedulePhase(fraction=0.5)
+    own_length = SchedulePhase(fraction=0.5, seq_len=128)
+    own_mean = SchedulePhase(fraction=0.5, seq_len=512, mean_seq_len=300)
+    assert phase_settings(keep, 256, 512, None, 288).tokens_per_sample == 288
+    assert phase_settings(own_length, 256, 512, None, 288).tokens_per_sample == 128
+    assert phase_settings(own_mean, 256, 512, None, 288).tokens_per_sample == 300
+
+
+def test_a_schedule_counts_tokens_at_each_phase_mean_length() -> None:
+    phases = (SchedulePhase(tokens=128e6, seq_len=128), SchedulePhase(tokens=288e6, mean_seq_len=288))
+    result = run_schedule(phases, lambda settings: 1.0, global_batch=1000, seq_len=512, mean_seq_len=None)
+    assert [phase.samples for phase in result.phases] == [1e6, 1e6]
+
+
+def test_a_scheduled_phase_is_timed_at_its_mean_length() -> None:
+    schedule = [{"name": "short", "fraction": 0.9, "seq_len": 128},
+                {"name": "long", "fraction": 0.1, "seq_len": 512, "mean_seq_len": 288}]
+    run = estimator.estimate("bert-large", "a100-80gx8", schedule=schedule, samples=256e6, **OPTIONS).run
+    assert run is not None
+    short, long = run.phases
+    assert (short.seq_len, short.mean_seq_len, long.seq_len, long.mean_seq_len) == (128, None, 512, 288)
+    binned = estimator.estimate("bert-large", "a100-80gx8", mean_seq_len=288, **OPTIONS)
+    assert long.step_time_s == pytest.approx(binned.step_time_s, rel=1e-12)
