@@ -19,3 +19,5 @@ estimate bert-large --hw v100x1 --precision fp16 --global-batch 256             
 estimate bert-large --hw v100x8 --precision fp16 --global-batch 256 --zero 1            # sharding (8 GPUs)
 # All of it as a table of factors (1M steps at batch 256 = 256M sequences).
 estimate levers bert-large --hw v100x8 --samples 256e6 --nodes 4
+# The two-phase recipe on one A100 node, phase 2 with a length-binned loader (mean 288 tokens).
+estimate bert-large-two-phase.yaml --hw a100-80gx8 --samples 256e6
