@@ -30,9 +30,9 @@ est = importlib.import_module("estimator.estimate")  # the module, not the funct
 
 # Devices (as named by the library and the validation systems) grouped by silicon.
 GROUPS = {
-    "a100": {"a100", "a100-80g", "a100-80g-pcie", "a100-pcie-80g"},
-    "h100": {"h100", "h100-pcie", "h100-pcie-80g"},
-    "v100": {"v100", "v100-32g", "v100-sxm3-32g"},
+    "a100": {"a100", "a100-80g", "a100-pcie-80g"},
+    "h100": {"h100", "h100-pcie-80g"},
+    "v100": {"v100", "v100-32g", "v100-sxm3-32g-h"},
     "p100": {"p100"},
     "k80": {"k80"},
     "tpu-v2": {"tpu-v2"},

@@ -17,12 +17,15 @@ from typing import Any
 
 import pytest
 
+from estimator.specs.hardware import list_devices, load_hardware
+
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _harness() -> ModuleType:
-    path = REPO / "benchmarks" / "accuracy.py"
-    spec = importlib.util.spec_from_file_location("estimator_accuracy_harness", path)
+def _benchmark(name: str) -> ModuleType:
+    """benchmarks/<name>.py as a module."""
+    path = REPO / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"estimator_benchmark_{name}", path)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
@@ -30,7 +33,8 @@ def _harness() -> ModuleType:
     return module
 
 
-accuracy = _harness()
+accuracy = _benchmark("accuracy")
+calibrate = _benchmark("calibrate")
 CASES = accuracy.load_cases()
 ROWS = accuracy.load_calibration()
 BY_ID = {case["id"]: case for case in CASES}
@@ -98,6 +102,31 @@ def test_case_runs_and_returns_finite_numbers(case_id: str) -> None:
     assert result["scope"] == ("single-node" if single else "multi-node"), (
         f"{case_id}: scope {result['scope']} but {result['nodes']} node(s) of {result['devices']} devices"
     )
+
+
+# The fitted efficiencies: calibrate.py fits them per silicon, counting the validation systems'
+# own copies of a die (a PCIe A100, a DGX-2H V100) with the shipped devices.
+CALIBRATED = ("matmul", "matmul_fp32", "conv")
+VALIDATION_DEVICES = [load_hardware(path).device for path in sorted((REPO / "tests" / "validation" / "systems").glob("*.yaml"))]
+
+
+def test_every_calibration_group_names_real_devices() -> None:
+    known = {d.name for d in list_devices()} | {d.name for d in VALIDATION_DEVICES}
+    for name, group in calibrate.GROUPS.items():
+        assert group <= known, f"calibrate.GROUPS[{name!r}] names unknown devices {sorted(group - known)}"
+
+
+@pytest.mark.parametrize("device", [d for d in VALIDATION_DEVICES
+                                    if any(d.name in group for group in calibrate.GROUPS.values())],
+                         ids=lambda device: device.name)
+def test_a_validation_device_carries_its_silicons_calibrated_efficiencies(device: Any) -> None:
+    group = next(group for group in calibrate.GROUPS.values() if device.name in group)
+    shipped = [d for d in list_devices() if d.name in group]
+    assert shipped
+    for twin in shipped:
+        for field in CALIBRATED:
+            assert getattr(device.efficiency, field) == getattr(twin.efficiency, field), (
+                f"{device.name}: efficiency.{field} differs from {twin.name}'s")
 
 
 # ------------------------------------------------------------------------------ the accuracy
