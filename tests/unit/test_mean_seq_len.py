@@ -7,6 +7,7 @@ import pytest
 
 import estimator
 from estimator.cli import run
+from estimator.estimate import computed_length_spec
 from estimator.planner import _limits, _native_plan, _Problem
 from estimator.schedule import SchedulePhase, phase_settings, run_schedule
 
@@ -96,3 +97,12 @@ def test_a_scheduled_phase_is_timed_at_its_mean_length() -> None:
     assert (short.seq_len, short.mean_seq_len, long.seq_len, long.mean_seq_len) == (128, None, 512, 288)
     binned = estimator.estimate("bert-large", "a100-80gx8", mean_seq_len=288, **OPTIONS)
     assert long.step_time_s == pytest.approx(binned.step_time_s, rel=1e-12)
+
+
+def test_an_encoder_decoder_scales_its_target_length_alike() -> None:
+    spec = estimator.load_model("bert-base").model_copy(update={
+        "arch": "encoder-decoder", "decoder_seq_len": 128, "head": "lm", "nsp": False})
+    training = estimator.TrainingConfig(mean_seq_len=256)
+    timed = computed_length_spec(spec, training)
+    assert (timed.seq_len, timed.decoder_seq_len) == (256, 64)
+    assert computed_length_spec(spec, estimator.TrainingConfig()) is spec
