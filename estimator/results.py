@@ -22,7 +22,9 @@ class ModelInfo(_Result):
     family: str
     params: float  # trainable parameters
     flops_per_sample: float  # forward + backward model FLOPs of one sample, no recompute
-    tokens_per_sample: int | None  # sequence length; None for images
+    # Tokens a step computes per sample: the sequence length, or --mean-seq-len when given
+    # (the model's flops_per_sample and tokens_per_s count the same); None for images.
+    tokens_per_sample: int | None
 
 
 class HardwareInfo(_Result):
