@@ -650,6 +650,7 @@ class Config:
     foreach_optimizer: bool
     fsdp: bool
     fuse_norm_activation: bool
+    fused_loss: bool
     offload_optimizer: bool
     optimizer: Optimizer
     precision: Precision
@@ -903,6 +904,7 @@ class PlanSpace:
     foreach_optimizer: bool
     fsdp: bool
     fuse_norm_activation: bool
+    fused_loss: bool
     optimizer: Optimizer
     precision: Precision
     def __init__(self) -> None:

@@ -274,6 +274,7 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.fuse_norm_activation = training.fuse_bn_relu
     config.foreach_optimizer = training.foreach_optimizer
     config.fsdp = training.fsdp
+    config.fused_loss = training.fused_loss
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -502,6 +503,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             foreach_optimizer=training.foreach_optimizer,
             mean_seq_len=training.mean_seq_len,
             fsdp=training.fsdp,
+            fused_loss=training.fused_loss,
         ),
         step_time_s=step,
         breakdown_s=breakdown,

@@ -57,7 +57,8 @@ class Operator:
         params: trainable parameters owned by this operator (weights + biases).
         weight: matmul/conv: the k×n operand is a parameter (False for activation×activation).
         causal: attention with a causal mask.
-        fused: attention runs as one fused (flash) kernel; elementwise is fused into its producer.
+        fused: attention runs as one fused (flash) kernel; elementwise is fused into its producer;
+            loss is one fused softmax-cross-entropy kernel each way (DESIGN §2.8).
         dropout: attention applies dropout to its probabilities.
         saves_input: elementwise/norm keeps its input for the backward pass.
         mask_bytes_per_element: bytes of a saved mask per element (dropout: 1).

@@ -159,6 +159,7 @@ class _Problem:
         space.fuse_norm_activation = training.fuse_bn_relu
         space.foreach_optimizer = training.foreach_optimizer
         space.fsdp = training.fsdp
+        space.fused_loss = training.fused_loss
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:

@@ -89,6 +89,7 @@ def plan_command(
     autocast: Annotated[Optional[bool], typer.Option("--autocast", help="Plain PyTorch AMP (torch.autocast over fp32 weights).")] = None,
     fuse_bn_relu: Annotated[Optional[bool], typer.Option("--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels.")] = None,
     foreach_optimizer: Annotated[Optional[bool], typer.Option("--foreach-optimizer", help="PyTorch's default multi-tensor optimizer step.")] = None,
+    fused_loss: Annotated[Optional[bool], typer.Option("--fused-loss", help="A fused cross-entropy kernel, not PyTorch's fp32 log_softmax + nll_loss.")] = None,
     fsdp: Annotated[bool, typer.Option("--fsdp", help="ZeRO-3 candidates shard as PyTorch FSDP: one collective per layer, not per operator.")] = False,
     mean_seq_len: Annotated[Optional[int], typer.Option("--mean-seq-len", min=1, max=1 << 24, help="Mean tokens computed per sample (length bucketing, dynamic padding): time uses it, memory keeps seq_len.")] = None,
     max_micro_batch: Annotated[int, typer.Option("--max-micro-batch", min=1, max=65536, help="Largest micro-batch tried.")] = 64,
@@ -107,7 +108,8 @@ def plan_command(
         precision=precision, optimizer=optimizer, recompute=recompute,
         zero=int(zero.value) if zero is not None else None, sequence_parallel=sequence_parallel,
         ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu,
-        foreach_optimizer=foreach_optimizer, mean_seq_len=mean_seq_len, fsdp=fsdp or None, spot=spot or None, objective=objective.value, top=top,
+        foreach_optimizer=foreach_optimizer, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
+        fused_loss=fused_loss, spot=spot or None, objective=objective.value, top=top,
         max_micro_batch=max_micro_batch, max_tp=max_tp, max_cp=max_cp, max_vp=max_vp,
     )
     progress = LazyProgress(Console(stderr=True))

@@ -238,6 +238,14 @@ def _op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) 
             saved_quadratic_bytes=0.0,
         )
 
+    if op.kind is OpKind.LOSS and op.fused:
+        # DESIGN §2.8: one fused kernel each way over the logits as they are; backward writes
+        # their gradient into a new buffer.
+        logits = b * op.m * op.n
+        return OpCost(fwd_flops=5.0 * logits, bwd_flops=2.0 * logits, fwd_bytes=e * logits,
+                      bwd_bytes=2 * e * logits, fwd_kernels=1, bwd_kernels=1, saved_bytes=e * logits,
+                      saved_quadratic_bytes=0.0, transient_bytes=e * logits)
+
     if op.kind is OpKind.LOSS:
         # DESIGN §2.8: softmax cross-entropy over n classes at m positions; fp32 probabilities.
         logits = b * op.m * op.n
@@ -530,6 +538,7 @@ def evaluate_single_device(
     autocast: bool = False,
     fuse_norm_activation: bool = False,
     foreach_optimizer: bool = False,
+    fused_loss: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -542,6 +551,9 @@ def evaluate_single_device(
         optimizer: sgd, momentum, adam, adamw, lamb or adafactor (DESIGN §6).
         recompute: none, selective or full (Korthikanti et al. 2022).
         autocast: torch.autocast over fp32 weights (DESIGN §2.9).
+        fuse_norm_activation: fused BatchNorm(+add)+ReLU kernels (DESIGN §2.5).
+        foreach_optimizer: PyTorch's multi-tensor optimizer step (DESIGN §7).
+        fused_loss: a fused softmax-cross-entropy kernel (DESIGN §2.8).
 
     Returns:
         The step's `ReferenceResult`.
@@ -580,6 +592,8 @@ def evaluate_single_device(
         seg_time = seg_fwd = seg_saved = seg_quadratic = seg_recompute_selective = 0.0
         seg_fwd_share = seg_bwd_share = attention_fwd_share = 0.0
         for op in seg.ops:
+            if fused_loss and op.kind is OpKind.LOSS:
+                op = replace(op, fused=True)
             cost = op_cost(op, b, e, w, autocast, fuse_norm_activation)
             unit = op_cost(op, 1.0, e, w, autocast, fuse_norm_activation)
             flops_per_sample += (unit.fwd_flops + unit.bwd_flops) * seg.repeat

@@ -66,6 +66,7 @@ class ConfigInfo(_Result):
     foreach_optimizer: bool = False
     mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)
     fsdp: bool = False  # ZeRO-3 gathers per layer, as PyTorch FSDP
+    fused_loss: bool = False  # a fused softmax-cross-entropy kernel
 
 
 class MemoryInfo(_Result):

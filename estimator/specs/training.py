@@ -115,6 +115,10 @@ class TrainingConfig(BaseModel):
     # PyTorch's default multi-tensor ("foreach") optimizer step rather than a fused kernel
     # (apex/DeepSpeed FusedAdam, torch's fused=True) (DESIGN §7).
     foreach_optimizer: bool = False
+    # A fused softmax-cross-entropy kernel (flash-attn's/apex's xentropy, Megatron-core's and
+    # Transformer Engine's fused cross-entropy) instead of PyTorch's fp32 log_softmax + nll_loss:
+    # no fp32 copy of the logits, far less memory at large vocabularies (DESIGN §2.8).
+    fused_loss: bool = False
     # Mean tokens computed per sample when batches are padded only to their own longest sample
     # (length bucketing/binning, dynamic padding, unpadded kernels): step time and FLOPs use it,
     # memory keeps seq_len, since the longest batch must still fit (DESIGN §2.10).

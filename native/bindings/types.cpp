@@ -103,6 +103,7 @@ void register_types(py::module_& m) {
         .def_readwrite("fuse_norm_activation", &Config::fuse_norm_activation)
         .def_readwrite("foreach_optimizer", &Config::foreach_optimizer)
         .def_readwrite("fsdp", &Config::fsdp)
+        .def_readwrite("fused_loss", &Config::fused_loss)
         .def_readwrite("offload_optimizer", &Config::offload_optimizer);
 
     py::class_<OpCost>(m, "OpCost")

@@ -222,6 +222,21 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
             const double z = b * op.m * op.n;
             c.fwd_flops = 5 * z;
             c.bwd_flops = 2 * z;
+            if (op.fused) {
+                // One fused softmax-cross-entropy kernel each way, in fp32 registers over the
+                // logits as they are (flash-attn's and apex's xentropy, Megatron-core's and
+                // Transformer Engine's fused cross-entropy): forward reads the logits and keeps
+                // them with one log-sum-exp per row; backward reads them again and writes their
+                // gradient into a new buffer of the same size.
+                c.fwd_bytes = e * z;
+                c.bwd_bytes = 2 * e * z;
+                c.fwd_kernels = 1;
+                c.bwd_kernels = 1;
+                c.saved_bytes = e * z;
+                c.transient_bytes = e * z;
+                c.input_bytes = e * z;
+                break;
+            }
             // Under mixed precision PyTorch autocasts cross_entropy to fp32 (torch.amp op
             // reference: log_softmax, nll_loss run in float32): the logits are cast up, then
             // log_softmax reads and writes fp32; backward reads the incoming gradient and the
@@ -315,6 +330,7 @@ Op shard(const Op& op, const Config& cfg) {
     Op s = op;
     if (op.kind == OpKind::attention && cfg.attention != AttentionKernel::graph)
         s.fused = cfg.attention == AttentionKernel::fused;
+    if (op.kind == OpKind::loss && cfg.fused_loss) s.fused = true;
     const double tp = static_cast<double>(cfg.tp), cp = static_cast<double>(cfg.cp);
     // Elementwise and norm ops acting on a tensor split by tp (the MLP activation between the
     // column- and row-parallel matmuls, per-head ops) see 1/tp of its elements.

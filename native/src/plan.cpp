@@ -62,6 +62,7 @@ Choices check_space(const Graph& g, const Device& d, const Network& net, const P
     probe.autocast = s.autocast;
     probe.fuse_norm_activation = s.fuse_norm_activation;
     probe.foreach_optimizer = s.foreach_optimizer;
+    probe.fused_loss = s.fused_loss;
     validate(g, d, net, probe);  // graph, device and network
     require(s.global_batch >= 1 && s.global_batch <= kMaxBatch, "plan: global_batch must be in [1, 2^40]");
     require(s.tokens_per_sample >= 0 && s.tokens_per_sample <= kMaxBatch,
@@ -196,6 +197,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.fuse_norm_activation = s.fuse_norm_activation;
     c.foreach_optimizer = s.foreach_optimizer;
     c.fsdp = s.fsdp && zero == 3;
+    c.fused_loss = s.fused_loss;
     return c;
 }
 

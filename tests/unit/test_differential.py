@@ -43,6 +43,8 @@ def operators(draw):
     if kind is OpKind.POOLING:
         return Operator(**common, elements=draw(sizes), in_elements=draw(sizes),
                         flops_per_element=draw(small))
+    if kind is OpKind.LOSS:
+        return Operator(**common, m=draw(sizes), k=draw(sizes), n=draw(sizes), fused=draw(st.booleans()))
     return Operator(**common, m=draw(sizes), k=draw(sizes), n=draw(sizes))
 
 
@@ -100,10 +102,10 @@ def _devices():
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
        recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans(),
-       foreach=st.booleans())
+       foreach=st.booleans(), fused_loss=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
                                                          precision, optimizer, recompute, autocast, fuse,
-                                                         foreach):
+                                                         foreach, fused_loss):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -124,6 +126,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.autocast = autocast
     config.fuse_norm_activation = fuse
     config.foreach_optimizer = foreach
+    config.fused_loss = fused_loss
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -141,7 +144,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute, autocast, fuse,
-                                                foreach)
+                                                foreach, fused_loss)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

@@ -189,6 +189,16 @@ def test_loss() -> None:
     assert (fp32.fwd_bytes, fp32.bwd_bytes, fp32.fwd_kernels, fp32.bwd_kernels) == (4800, 9600, 2, 2)
 
 
+def test_a_fused_loss_keeps_the_logits_and_writes_one_gradient() -> None:
+    op = Operator(OpKind.LOSS, "xent", m=6, n=50, fused=True)
+    # b=2, bf16: 600 logits of 2 bytes. Forward reads them once (1200) and keeps them; backward
+    # reads them again and writes their gradient (2400), which is the only new buffer.
+    assert op_cost(op, 2, 2, 2) == OpCost(
+        fwd_flops=3000, bwd_flops=1200, fwd_bytes=1200, bwd_bytes=2400,
+        fwd_kernels=1, bwd_kernels=1, saved_bytes=1200, saved_quadratic_bytes=0,
+        transient_bytes=1200)
+
+
 def test_fp32_moves_twice_the_bytes_of_mixed_and_the_same_flops() -> None:
     op = Operator(OpKind.MATMUL, "mm", m=3, k=4, n=5, params=20)
     fp32, mixed = precision_bytes("fp32"), precision_bytes("bf16")

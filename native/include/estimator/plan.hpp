@@ -30,6 +30,7 @@ struct PlanSpace {
     bool fuse_norm_activation = false;
     bool foreach_optimizer = false;
     bool fsdp = false;  // ZeRO-3 candidates shard as PyTorch FSDP (Config::fsdp)
+    bool fused_loss = false;
     std::vector<Recompute> recompute{Recompute::none, Recompute::selective, Recompute::full};
     std::vector<int> zero{0, 1, 2, 3};
     std::vector<int> sequence_parallel{0, 1};  // 0 = off, 1 = on (on only where tp > 1)

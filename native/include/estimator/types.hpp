@@ -114,6 +114,9 @@ struct Config {
     // ZeRO-3 as PyTorch FSDP wraps it: one flat parameter per layer, so one all-gather and one
     // reduce-scatter per layer; otherwise (DeepSpeed) one per operator holding parameters.
     bool fsdp = false;
+    // A fused softmax-cross-entropy kernel (flash-attn/apex xentropy, Megatron-core, Transformer
+    // Engine) instead of PyTorch's fp32 log_softmax + nll_loss (DESIGN §2.8).
+    bool fused_loss = false;
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).

@@ -1,0 +1,33 @@
+"""`--fused-loss`: a fused softmax-cross-entropy kernel instead of PyTorch's fp32 one (DESIGN §2.8)."""
+
+import json
+
+import pytest
+
+import estimator
+from estimator.cli import run
+from estimator.planner import plan
+
+OPTIONS = dict(precision="bf16", micro_batch=1, global_batch=1, attention="fused")
+
+
+def test_the_loss_keeps_the_logits_instead_of_fp32_log_probabilities_and_gradients() -> None:
+    plain = estimator.estimate("gpt2", "h100x1", **OPTIONS)
+    fused = estimator.estimate("gpt2", "h100x1", fused_loss=True, **OPTIONS)
+    logits = 1024 * 50257  # one sequence of GPT-2's 1,024 tokens over its 50,257 words
+    # Saved: fp32 log-probabilities (4 bytes) -> the bf16 logits (2). Backward peak: two fp32
+    # gradients (8 bytes) -> one bf16 gradient (2).
+    assert plain.memory.activations_bytes - fused.memory.activations_bytes == pytest.approx(
+        (4 - 2) * logits + (8 - 2) * logits, rel=1e-12)
+    assert fused.config.fused_loss and not plain.config.fused_loss
+    assert fused.model.flops_per_sample == plain.model.flops_per_sample
+
+
+def test_the_cli_and_the_planner_take_it(capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(["gpt2", "--hw", "h100x1", "--micro-batch", "2", "--global-batch", "2", "--fused-loss", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["config"]["fused_loss"] is True
+    fused = plan("gpt2", "h100x8", global_batch=64, fused_loss=True, top=3)
+    plain = plan("gpt2", "h100x8", global_batch=64, top=3)
+    assert all(best.config.fused_loss for best in fused.plans)
+    # The same layouts fit more per device with the fused loss.
+    assert fused.search.fitting >= plain.search.fitting
