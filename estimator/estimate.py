@@ -418,7 +418,7 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     memory = at_length.memory
     other = memory.runtime_context + memory.fragmentation
     if not at_length.fits:
-        warnings.append(_does_not_fit_hint(training, layout, memory.total, at_length.capacity_bytes))
+        warnings.append(_does_not_fit_hint(training, layout, memory.total, at_length.capacity_bytes, graph))
     if note := _misaligned_note(graph, native_dev, config, precision):
         warnings.append(note)
 
@@ -554,10 +554,18 @@ def _input_pipeline_wait(training: TrainingConfig, global_batch: int, step_s: fl
     return bound.step_time_s - step_s
 
 
-def _does_not_fit_hint(training: TrainingConfig, layout: Layout, need: float, have: float) -> str:
+LARGE_VOCABULARY = 1024  # a loss over this many classes or more: its unfused form weighs (DESIGN §2.8)
+
+
+def _does_not_fit_hint(training: TrainingConfig, layout: Layout, need: float, have: float,
+                       graph: Graph) -> str:
     levers = []
     if training.recompute.value != "full":
         levers.append("--recompute full")
+    large_loss = any(op.kind is OpKind.LOSS and op.n >= LARGE_VOCABULARY
+                     for segment in graph.segments for op in segment.ops)
+    if large_loss and not training.fused_loss:
+        levers.append("--fused-loss")
     if training.zero < 3 and layout.dp > 1:
         levers.append(f"--zero {training.zero + 1 if training.zero < 3 else 3}")
     if training.precision in (Precision.FP32, Precision.TF32):

@@ -31,3 +31,15 @@ def test_the_cli_and_the_planner_take_it(capsys: pytest.CaptureFixture[str]) -> 
     assert all(best.config.fused_loss for best in fused.plans)
     # The same layouts fit more per device with the fused loss.
     assert fused.search.fitting >= plain.search.fitting
+
+
+def test_a_language_model_that_does_not_fit_is_pointed_at_the_fused_loss() -> None:
+    def hint(model: str, hw: str, **options: object) -> str:
+        result = estimator.estimate(model, hw, **options)
+        assert not result.memory.fits
+        return next(w for w in result.warnings if w.startswith("does not fit"))
+
+    assert "--fused-loss" in hint("llama2-7b", "h100x8", micro_batch=1, global_batch=8)
+    assert "--fused-loss" not in hint("llama2-7b", "h100x8", micro_batch=1, global_batch=8, fused_loss=True)
+    # ImageNet's 1,000 classes are no large vocabulary.
+    assert "--fused-loss" not in hint("resnet50", "k80x1", micro_batch=512, global_batch=512)
