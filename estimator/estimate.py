@@ -384,7 +384,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     training = training_config(spec, **options)
     graph, native_graph = _lowered(spec)
     # Memory is taken at seq_len; time at the mean length a step computes (DESIGN §2.10).
-    timed_graph, native_timed = _lowered(computed_length_spec(spec, training))
+    timed_spec = computed_length_spec(spec, training)
+    timed_graph, native_timed = (graph, native_graph) if timed_spec is spec else _lowered(timed_spec)
     device = system.device
     warnings: list[str] = []
 

@@ -126,7 +126,9 @@ class _Problem:
         self.training = training_config(self.spec, **self.options)
         self.graph, self.native_graph = _lowered(self.spec)
         # Time at the mean length a step computes, memory at seq_len (DESIGN §2.10).
-        self.timed_graph, self.native_timed = _lowered(computed_length_spec(self.spec, self.training))
+        timed_spec = computed_length_spec(self.spec, self.training)
+        self.timed_graph, self.native_timed = ((self.graph, self.native_graph) if timed_spec is self.spec
+                                               else _lowered(timed_spec))
         precision, fallback = self.system.device.resolve_precision(self.training.precision.value)
         self.precision = precision
         self.warnings = [fallback] if fallback else []
