@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import statistics
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -97,19 +98,44 @@ def _device_of(case: dict[str, Any]) -> str:
     return est.resolve_hardware(accuracy.resolve_hardware(case["hw"])).device.name
 
 
-def main() -> None:
+@dataclass(frozen=True)
+class Fit:
+    """One fitted constant: a device group's `field` for a model family, over `cases` runs
+    (`best` None: too few runs to set it), with the median |log error| at `best`."""
+
+    group: str
+    family: str
+    field: str
+    cases: int
+    best: float | None
+    score: float | None
+
+
+def fits() -> list[Fit]:
+    """Every device group's fitted constants, in GROUPS order."""
     cases = [c for c in accuracy.load_cases() if c["metric"] in accuracy.NUMERIC_METRICS]
-    print(f"{'device':8} {'kind':12} {'field':11} {'cases':>5} {'best':>5} {'median |log err|':>17}")
+    result = []
     for name, group in GROUPS.items():
         for family, field, wanted in _kinds(name):
             chosen = [c for c in cases if _device_of(c) in group and _family(c) == family and wanted(c)]
+            if not chosen:
+                continue
             if len(chosen) < MIN_CASES:
-                if chosen:
-                    print(f"{name:8} {family:12} {field:11} {len(chosen):5}  (too few runs to set a device constant)")
+                result.append(Fit(name, family, field, len(chosen), None, None))
                 continue
             scores = {value: _score(chosen, group, field, value) for value in GRID}
             best = min(scores, key=lambda v: (scores[v], v))
-            print(f"{name:8} {family:12} {field:11} {len(chosen):5} {best:5.2f} {scores[best]:17.3f}")
+            result.append(Fit(name, family, field, len(chosen), best, scores[best]))
+    return result
+
+
+def main() -> None:
+    print(f"{'device':8} {'kind':12} {'field':11} {'cases':>5} {'best':>5} {'median |log err|':>17}")
+    for fit in fits():
+        if fit.best is None:
+            print(f"{fit.group:8} {fit.family:12} {fit.field:11} {fit.cases:5}  (too few runs to set a device constant)")
+        else:
+            print(f"{fit.group:8} {fit.family:12} {fit.field:11} {fit.cases:5} {fit.best:5.2f} {fit.score:17.3f}")
 
 
 if __name__ == "__main__":

@@ -83,6 +83,12 @@ def _attention(spec: TransformerSpec, name: str, s_q: int, s_kv: int, causal: bo
             # Dai et al. 2019 §3.3: per-layer projection W_k,R of the relative position encodings
             # (s rows); the Q·Rᵀ score term (~2·s·d_attn FLOPs per token) is not modelled.
             ops.append(_matmul(f"{name}/position", s_kv, h, q, h * q, TpSplit.COLUMN))
+        if spec.position_embedding == "rotary":
+            # RoFormer (Su et al. 2021, eq. 34): q and k rotated pairwise by position,
+            # x·cos + rotate_half(x)·sin: 3 FLOPs per element, read and written once (a fused
+            # kernel). The backward pass needs only the cos/sin tables, so nothing is saved.
+            ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/rotary", elements=s_q * (q + kv),
+                                flops_per_element=3, saves_input=False, tp=TpSplit.HEADS))
     ops.append(Operator(OpKind.ATTENTION, f"{name}/core", m=s_q, heads=spec.heads, kv_heads=spec.kv_heads,
                         head_dim=spec.head_dim, seq_kv=s_kv, causal=causal, fused=True,
                         dropout=spec.dropout > 0, tp=TpSplit.HEADS))

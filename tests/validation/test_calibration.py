@@ -129,6 +129,21 @@ def test_a_validation_device_carries_its_silicons_calibrated_efficiencies(device
                 f"{device.name}: efficiency.{field} differs from {twin.name}'s")
 
 
+def test_the_shipped_efficiencies_are_the_calibrated_ones() -> None:
+    """Every fitted constant in hardware_specs/ is what benchmarks/calibrate.py finds today, so a
+    change to the model or the cases that moves a fit cannot leave a stale constant behind."""
+    shipped = {d.name: d for d in list_devices()}
+    stale = []
+    for fit in calibrate.fits():
+        if fit.best is None:
+            continue
+        for name in sorted(calibrate.GROUPS[fit.group] & set(shipped)):
+            value = getattr(shipped[name].efficiency, fit.field)
+            if value != pytest.approx(fit.best, abs=1e-9):
+                stale.append(f"{name} efficiency.{fit.field} = {value}, calibrate.py finds {fit.best}")
+    assert not stale, "; ".join(stale)
+
+
 # ------------------------------------------------------------------------------ the accuracy
 def test_single_node_median_error(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "single-node")
