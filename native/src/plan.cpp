@@ -426,9 +426,10 @@ PlanResult plan(const Graph& g, const Device& d, const Network& net, const PlanS
             for_each_config(layouts[i], s, ch, [&](const Config& c, std::int64_t index) {
                 Evaluation e = evaluate_step(timed != nullptr ? *timed : g, d, net, c, false);
                 if (timed != nullptr) {  // memory at the full length
-                    const Evaluation at_length = evaluate_step(g, d, net, c, false);
-                    e.memory = at_length.memory;
-                    e.fits = at_length.fits;
+                    e.memory = memory_per_device(g, d, net, c);
+                    require(std::isfinite(e.memory.total()),
+                            "result 'memory' is not finite: the inputs are too large");
+                    e.fits = e.memory.total() <= d.capacity_bytes;
                 }
                 tally.add(candidate(c, e, index), k);
                 ++n;
