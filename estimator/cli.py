@@ -9,31 +9,32 @@ from __future__ import annotations
 
 import re
 import sys
-from enum import Enum
 from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
 
+from estimator.cli_options import (
+    AttentionOption,
+    AutocastOption,
+    CudaGraphsOption,
+    ForeachOptimizerOption,
+    FusedLossOption,
+    FuseBnReluOption,
+    Level,
+    MeanSeqLenOption,
+)
 from estimator.errors import EstimatorError
 from estimator.economics_cli import APPS as economics_apps
 from estimator.levers_cli import levers_app
 from estimator.planner_cli import plan_app
-from estimator.specs.training import AttentionKernel, Offload, Optimizer, Precision, Recompute
+from estimator.specs.training import Offload, Optimizer, Precision, Recompute
 
 PROG = "estimate"
 
 estimate_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 hw_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
-
-class Level(str, Enum):
-    """ZeRO stage."""
-
-    ZERO0 = "0"
-    ZERO1 = "1"
-    ZERO2 = "2"
-    ZERO3 = "3"
 
 
 def _micro_batch(value: Optional[str]) -> Optional[str]:
@@ -68,13 +69,13 @@ def main_command(
     fsdp: Annotated[bool, typer.Option("--fsdp", help="Fully sharded data parallel (= --zero 3), as PyTorch FSDP: one collective per layer, not per operator.")] = False,
     recompute: Annotated[Optional[Recompute], typer.Option(help="Activation recomputation.")] = None,
     offload: Annotated[Optional[Offload], typer.Option(help="Keep the optimizer state and step on the host (ZeRO-Offload).")] = None,
-    attention: Annotated[Optional[AttentionKernel], typer.Option(help="Attention kernel: fused (FlashAttention-2), cudnn (cuDNN fused attention, as Transformer Engine runs it) or unfused (materialised scores).")] = None,
-    cuda_graphs: Annotated[Optional[bool], typer.Option("--cuda-graphs", help="The step runs as a CUDA graph: no host time per operator.")] = None,
-    autocast: Annotated[Optional[bool], typer.Option("--autocast", help="Plain PyTorch AMP (torch.autocast over fp32 weights): fp32 residual stream, casts per use.")] = None,
-    fuse_bn_relu: Annotated[Optional[bool], typer.Option("--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet).")] = None,
-    foreach_optimizer: Annotated[Optional[bool], typer.Option("--foreach-optimizer", help="PyTorch's default multi-tensor optimizer step, not a fused kernel.")] = None,
-    fused_loss: Annotated[Optional[bool], typer.Option("--fused-loss", help="A fused cross-entropy kernel (flash-attn/apex xentropy, Megatron-core, Transformer Engine), not PyTorch's fp32 log_softmax + nll_loss.")] = None,
-    mean_seq_len: Annotated[Optional[int], typer.Option("--mean-seq-len", min=1, max=1 << 24, help="Mean tokens computed per sample when batches are padded only to their longest sample (length bucketing, dynamic padding): time uses it, memory keeps seq_len.")] = None,
+    attention: AttentionOption = None,
+    cuda_graphs: CudaGraphsOption = None,
+    autocast: AutocastOption = None,
+    fuse_bn_relu: FuseBnReluOption = None,
+    foreach_optimizer: ForeachOptimizerOption = None,
+    fused_loss: FusedLossOption = None,
+    mean_seq_len: MeanSeqLenOption = None,
     tokens: Annotated[Optional[float], typer.Option(min=0, help="Tokens to train on (300e9 style accepted).")] = None,
     samples: Annotated[Optional[float], typer.Option(min=0, help="Samples to train on.")] = None,
     epochs: Annotated[Optional[float], typer.Option(min=0, help="Epochs over the model's dataset.")] = None,

@@ -15,7 +15,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from estimator.specs.training import AttentionKernel, Optimizer, Precision, Recompute
+from estimator.cli_options import (
+    AttentionOption,
+    AutocastOption,
+    CudaGraphsOption,
+    ForeachOptimizerOption,
+    FusedLossOption,
+    FuseBnReluOption,
+    Level,
+    MeanSeqLenOption,
+)
+from estimator.specs.training import Optimizer, Precision, Recompute
 
 plan_app = typer.Typer(add_completion=False, pretty_exceptions_enable=False)
 
@@ -30,14 +40,6 @@ class Objective(str, Enum):
     TIME = "time"
     COST = "cost"
 
-
-class Level(str, Enum):
-    """ZeRO stage."""
-
-    ZERO0 = "0"
-    ZERO1 = "1"
-    ZERO2 = "2"
-    ZERO3 = "3"
 
 
 class LazyProgress:
@@ -84,14 +86,14 @@ def plan_command(
     zero: Annotated[Optional[Level], typer.Option(help="Fix the ZeRO stage instead of searching it.")] = None,
     sequence_parallel: Annotated[Optional[bool], typer.Option("--sequence-parallel/--no-sequence-parallel", help="Fix sequence parallelism instead of searching it.", show_default=False)] = None,
     ep: Annotated[Optional[int], typer.Option(min=1, max=1 << 24, help="Expert parallel degree (kept fixed).")] = None,
-    attention: Annotated[Optional[AttentionKernel], typer.Option(help="Attention kernel: fused (FlashAttention-2), cudnn (cuDNN fused attention) or unfused (materialised scores).")] = None,
-    cuda_graphs: Annotated[Optional[bool], typer.Option("--cuda-graphs", help="The step runs as a CUDA graph: no host time per operator.")] = None,
-    autocast: Annotated[Optional[bool], typer.Option("--autocast", help="Plain PyTorch AMP (torch.autocast over fp32 weights).")] = None,
-    fuse_bn_relu: Annotated[Optional[bool], typer.Option("--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels.")] = None,
-    foreach_optimizer: Annotated[Optional[bool], typer.Option("--foreach-optimizer", help="PyTorch's default multi-tensor optimizer step.")] = None,
-    fused_loss: Annotated[Optional[bool], typer.Option("--fused-loss", help="A fused cross-entropy kernel, not PyTorch's fp32 log_softmax + nll_loss.")] = None,
+    attention: AttentionOption = None,
+    cuda_graphs: CudaGraphsOption = None,
+    autocast: AutocastOption = None,
+    fuse_bn_relu: FuseBnReluOption = None,
+    foreach_optimizer: ForeachOptimizerOption = None,
+    fused_loss: FusedLossOption = None,
     fsdp: Annotated[bool, typer.Option("--fsdp", help="ZeRO-3 candidates shard as PyTorch FSDP: one collective per layer, not per operator.")] = False,
-    mean_seq_len: Annotated[Optional[int], typer.Option("--mean-seq-len", min=1, max=1 << 24, help="Mean tokens computed per sample (length bucketing, dynamic padding): time uses it, memory keeps seq_len.")] = None,
+    mean_seq_len: MeanSeqLenOption = None,
     max_micro_batch: Annotated[int, typer.Option("--max-micro-batch", min=1, max=65536, help="Largest micro-batch tried.")] = 64,
     max_tp: Annotated[int, typer.Option("--max-tp", min=0, max=1 << 24, help="Largest tensor-parallel degree (0: one node).")] = 0,
     max_cp: Annotated[int, typer.Option("--max-cp", min=1, max=1024, help="Largest context-parallel degree.")] = 8,
