@@ -21,15 +21,13 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from pydantic import ValidationError
-
 from estimator import batch_scaling, energy, reliability
 from estimator.errors import EstimatorError
 from estimator.graph import Graph
 from estimator.results import CostInfo, PhaseInfo, ReliabilityInfo, RunInfo
 from estimator.schedule import PhaseSettings, SchedulePhase, phase_settings, run_schedule
 from estimator.specs.hardware import SystemSpec
-from estimator.specs.model import ModelSpec, format_error
+from estimator.specs.model import ModelSpec, respecified
 from estimator.specs.training import TrainingConfig
 
 CRITICAL_BATCH_SOURCE = "B_crit ≈ B_noise (McCandlish et al. 2018, arXiv:1812.06162, eq. 2.12)"
@@ -80,21 +78,17 @@ def critical_batch_warning(global_batch: int, critical: float) -> str | None:
 # ------------------------------------------------------------------------------------ schedules
 def _phase_spec(spec: ModelSpec, settings: PhaseSettings, number: int) -> ModelSpec:
     """The model with a phase's image size or sequence length (and no training section)."""
-    data = spec.model_dump()
-    data["training"] = None
-    family = data["family"]
+    family = spec.family
+    changes: dict[str, int] = {}
     if settings.image_size is not None:
         if family != "cnn":
             raise EstimatorError(f"schedule phase {number}: image_size: only for cnn models, not {family}")
-        data["image_size"] = settings.image_size
+        changes["image_size"] = settings.image_size
     if settings.seq_len is not None:
         if family != "transformer":
             raise EstimatorError(f"schedule phase {number}: seq_len: only for transformer models, not {family}")
-        data["seq_len"] = settings.seq_len
-    try:
-        return type(spec).model_validate(data)
-    except ValidationError as exc:
-        raise format_error(exc, type(spec), f"schedule phase {number}") from None
+        changes["seq_len"] = settings.seq_len
+    return respecified(spec, f"schedule phase {number}", **changes)
 
 
 def _totals(training: TrainingConfig) -> dict[str, float]:

@@ -664,6 +664,17 @@ def format_error(exc: ValidationError, cls: type[BaseModel], source: str,
     return EstimatorError(" ".join(line.split()))
 
 
+def respecified(spec: TransformerSpec | CnnSpec | GraphSpec, source: str,
+                **changes: Any) -> TransformerSpec | CnnSpec | GraphSpec:
+    """`spec` with `changes` applied and validated again, without its training section (the
+    specs derived for a schedule phase or a mean computed length); errors name `source`."""
+    data = {**spec.model_dump(), "training": None, **changes}
+    try:
+        return type(spec).model_validate(data)
+    except ValidationError as exc:
+        raise format_error(exc, type(spec), source) from None
+
+
 # -------------------------------------------------------------------------------------- loading
 def model_from_mapping(data: Mapping[str, Any], source: str,
                        rename: Mapping[str, str] | None = None) -> TransformerSpec | CnnSpec | GraphSpec:
