@@ -33,11 +33,15 @@ from estimator.results import (
 )
 from estimator.simulation import input_pipeline_bound
 from estimator.specs.hardware import DeviceSpec, SystemSpec, load_hardware, load_stack
-from estimator.specs.model import ModelSpec, load_model
+from estimator.specs.model import ModelSpec, load_model, respecified
 from estimator.specs.training import Precision, TrainingConfig
 
 GiB = 1 << 30
 TOP_OPS = 8  # operators listed in the breakdown
+# ConfigInfo fields that repeat a training option under its own name.
+_ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
+                   "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "mean_seq_len",
+                   "fsdp", "fused_loss"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
@@ -89,17 +93,25 @@ def computed_length_spec(spec: ModelSpec, training: TrainingConfig) -> ModelSpec
         raise EstimatorError(f"--mean-seq-len {mean}: longer than the seq_len {longest} of {name}")
     if mean == longest:
         return spec
-    data = spec.model_dump()
-    data["training"] = None
-    data["seq_len"] = mean
-    if data.get("decoder_seq_len") is not None:  # an encoder-decoder's target pads alike
-        data["decoder_seq_len"] = max(1, round(data["decoder_seq_len"] * mean / longest))
-    return type(spec).model_validate(data)
+    changes = {"seq_len": mean}
+    if getattr(spec, "decoder_seq_len", None) is not None:  # an encoder-decoder's target pads alike
+        changes["decoder_seq_len"] = max(1, round(spec.decoder_seq_len * mean / longest))
+    return respecified(spec, "--mean-seq-len", **changes)
 
 
 def _lowered(model: ModelSpec) -> tuple[Graph, Any]:
     """The model's operator graph and its native copy, lowered once per distinct spec."""
     return _lowered_cached(type(model), model.model_dump_json())
+
+
+def lowered_timed(spec: ModelSpec, training: TrainingConfig) -> tuple[Graph, Any, Graph, Any | None]:
+    """The graph and native graph that size memory (at seq_len), then the graph that times the
+    step and its native copy, None when it is the same graph (no `--mean-seq-len`; DESIGN §2.10)."""
+    graph, native = _lowered(spec)
+    timed_spec = computed_length_spec(spec, training)
+    if timed_spec is spec:
+        return graph, native, graph, None
+    return (graph, native, *_lowered(timed_spec))
 
 
 @lru_cache(maxsize=64)
@@ -256,6 +268,18 @@ def parallel_layout(training: TrainingConfig, graph: Graph, model: ModelSpec, de
     return Layout(tp=tp, pp=pp, dp=dp, cp=cp, vp=vp, ep=ep)
 
 
+def apply_kernel_options(native: Any, training: TrainingConfig) -> None:
+    """The options that choose kernels and collectives, set alike on the core's `Config` and on
+    the planner's `PlanSpace` (the same field names in both)."""
+    native.optimizer = getattr(_core.Optimizer, training.optimizer.value)
+    native.attention = getattr(_core.AttentionKernel, training.attention.native)
+    native.autocast = training.autocast
+    native.fuse_norm_activation = training.fuse_bn_relu
+    native.foreach_optimizer = training.foreach_optimizer
+    native.fsdp = training.fsdp
+    native.fused_loss = training.fused_loss
+
+
 def native_config(training: TrainingConfig, layout: Layout, precision: str, micro_batch: int,
                   grad_accum: int) -> Any:
     """The core's configuration struct."""
@@ -267,14 +291,8 @@ def native_config(training: TrainingConfig, layout: Layout, precision: str, micr
     config.sequence_parallel = training.sequence_parallel
     config.zero = training.zero
     config.recompute = getattr(_core.Recompute, training.recompute.value)
-    config.optimizer = getattr(_core.Optimizer, training.optimizer.value)
     config.precision = getattr(_core.Precision, precision)
-    config.attention = getattr(_core.AttentionKernel, training.attention.native)
-    config.autocast = training.autocast
-    config.fuse_norm_activation = training.fuse_bn_relu
-    config.foreach_optimizer = training.foreach_optimizer
-    config.fsdp = training.fsdp
-    config.fused_loss = training.fused_loss
+    apply_kernel_options(config, training)
     config.offload_optimizer = training.offload.value == "optimizer"
     return config
 
@@ -382,10 +400,9 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     spec = resolve_model(model)
     system = resolve_hardware(hardware, nodes)
     training = training_config(spec, **options)
-    graph, native_graph = _lowered(spec)
     # Memory is taken at seq_len; time at the mean length a step computes (DESIGN §2.10).
-    timed_spec = computed_length_spec(spec, training)
-    timed_graph, native_timed = (graph, native_graph) if timed_spec is spec else _lowered(timed_spec)
+    graph, native_graph, timed_graph, native_timed = lowered_timed(spec, training)
+    native_timed = native_graph if native_timed is None else native_timed
     device = system.device
     warnings: list[str] = []
 
@@ -410,8 +427,8 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     grad_accum = global_batch // (layout.dp * micro)
     config = native_config(training, layout, precision, micro, grad_accum)
     result = _core_call(_core.evaluate, native_timed, native_dev, network, config)
-    at_length = result if timed_graph is graph else _core_call(_core.evaluate, native_graph, native_dev,
-                                                                network, config)
+    at_length = result if native_timed is native_graph else _core_call(_core.evaluate, native_graph,
+                                                                        native_dev, network, config)
     # The memory ceiling reported: the largest micro-batch that fits at this accumulation, not
     # capped by the global batch (0 keeps config.grad_accum fixed in the search).
     ceiling = _core_call(_core.max_micro_batch, native_graph, native_dev, network, config, 0)
@@ -419,7 +436,11 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     memory = at_length.memory
     other = memory.runtime_context + memory.fragmentation
     if not at_length.fits:
-        warnings.append(_does_not_fit_hint(training, layout, memory.total, at_length.capacity_bytes, graph))
+        fused = None if training.fused_loss else native_config(
+            training.merged(fused_loss=True), layout, precision, micro, grad_accum)
+        saving = 0.0 if fused is None else memory.total - _core_call(
+            _core.memory_per_device, native_graph, native_dev, network, fused).total
+        warnings.append(_does_not_fit_hint(training, layout, memory.total, at_length.capacity_bytes, saving))
     if note := _misaligned_note(graph, native_dev, config, precision):
         warnings.append(note)
 
@@ -487,24 +508,13 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
             devices=system.devices,
             nodes=system.nodes,
             tp=layout.tp, pp=layout.pp, dp=layout.dp, cp=layout.cp, vp=layout.vp, ep=layout.ep,
-            zero=training.zero,
-            sequence_parallel=training.sequence_parallel,
             micro_batch=micro,
             global_batch=global_batch,
             grad_accum=grad_accum,
             precision=precision,
             requested_precision=training.precision.value,
-            optimizer=training.optimizer.value,
-            recompute=training.recompute.value,
-            attention=training.attention.value,
-            offload=training.offload.value,
-            cuda_graphs=training.cuda_graphs,
-            autocast=training.autocast,
-            fuse_bn_relu=training.fuse_bn_relu,
-            foreach_optimizer=training.foreach_optimizer,
-            mean_seq_len=training.mean_seq_len,
-            fsdp=training.fsdp,
-            fused_loss=training.fused_loss,
+            # the training options echoed as given (enums by value)
+            **training.model_dump(mode="json", include=_ECHOED_OPTIONS),
         ),
         step_time_s=step,
         breakdown_s=breakdown,
@@ -555,18 +565,15 @@ def _input_pipeline_wait(training: TrainingConfig, global_batch: int, step_s: fl
     return bound.step_time_s - step_s
 
 
-LARGE_VOCABULARY = 1024  # a loss over this many classes or more: its unfused form weighs (DESIGN §2.8)
-
-
 def _does_not_fit_hint(training: TrainingConfig, layout: Layout, need: float, have: float,
-                       graph: Graph) -> str:
+                       fused_loss_saving: float) -> str:
+    """The levers that lower memory here; `--fused-loss` with what it saves (need minus the
+    same configuration's need with it), listed when that shows at the hint's 0.1 GiB."""
     levers = []
     if training.recompute.value != "full":
         levers.append("--recompute full")
-    large_loss = any(op.kind is OpKind.LOSS and op.n >= LARGE_VOCABULARY
-                     for segment in graph.segments for op in segment.ops)
-    if large_loss and not training.fused_loss:
-        levers.append("--fused-loss")
+    if round(fused_loss_saving / GiB, 1) > 0:
+        levers.append(f"--fused-loss (saves {fused_loss_saving / GiB:.1f} GiB)")
     if training.zero < 3 and layout.dp > 1:
         levers.append(f"--zero {training.zero + 1 if training.zero < 3 else 3}")
     if training.precision in (Precision.FP32, Precision.TF32):

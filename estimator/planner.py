@@ -22,10 +22,10 @@ from typing import Any, Callable, Literal
 from estimator import _core
 from estimator.errors import EstimatorError
 from estimator.estimate import (
-    _lowered,
-    computed_length_spec,
     _run_samples,
+    apply_kernel_options,
     estimate,
+    lowered_timed,
     native_device,
     native_network,
     resolve_hardware,
@@ -124,11 +124,9 @@ class _Problem:
         self.system = resolve_hardware(hardware, nodes)
         self.options = {key: value for key, value in options.items() if value is not None}
         self.training = training_config(self.spec, **self.options)
-        self.graph, self.native_graph = _lowered(self.spec)
         # Time at the mean length a step computes, memory at seq_len (DESIGN §2.10).
-        timed_spec = computed_length_spec(self.spec, self.training)
-        self.timed_graph, self.native_timed = ((self.graph, self.native_graph) if timed_spec is self.spec
-                                               else _lowered(timed_spec))
+        self.graph, self.native_graph, self.timed_graph, self.native_timed = lowered_timed(
+            self.spec, self.training)
         precision, fallback = self.system.device.resolve_precision(self.training.precision.value)
         self.precision = precision
         self.warnings = [fallback] if fallback else []
@@ -154,14 +152,8 @@ class _Problem:
         for name, value in limits.items():
             setattr(space, name, value)
         space.ep = training.ep
-        space.optimizer = getattr(_core.Optimizer, training.optimizer.value)
         space.precision = getattr(_core.Precision, self.precision)
-        space.attention = getattr(_core.AttentionKernel, training.attention.native)
-        space.autocast = training.autocast
-        space.fuse_norm_activation = training.fuse_bn_relu
-        space.foreach_optimizer = training.foreach_optimizer
-        space.fsdp = training.fsdp
-        space.fused_loss = training.fused_loss
+        apply_kernel_options(space, training)
         if "recompute" in self.options:
             space.recompute = [getattr(_core.Recompute, training.recompute.value)]
         if "zero" in self.options:
@@ -187,9 +179,8 @@ def _native_plan(problem: _Problem, system: SystemSpec, top: int, limits: dict[s
     callback = None if progress is None else (lambda done, total: progress(done, total, label))
     start = time.perf_counter()
     try:
-        timed = None if problem.timed_graph is problem.graph else problem.native_timed
         result = _core.plan(problem.native_graph, problem.device, native_network(system),
-                            problem.space(top, limits), callback, timed)
+                            problem.space(top, limits), callback, problem.native_timed)
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
     return result, time.perf_counter() - start
@@ -403,7 +394,8 @@ def _model_flops_per_sample(problem: _Problem) -> float:
     config = _core.Config()
     config.precision = getattr(_core.Precision, problem.precision)
     try:
-        return _core.evaluate(problem.native_timed, problem.device, network, config).model_flops_per_sample
+        timed = problem.native_graph if problem.native_timed is None else problem.native_timed
+        return _core.evaluate(timed, problem.device, network, config).model_flops_per_sample
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
 
