@@ -647,6 +647,7 @@ class Network:
 class Config:
     attention: AttentionKernel
     autocast: bool
+    blocking_gathers: bool
     foreach_optimizer: bool
     fsdp: bool
     fuse_norm_activation: bool
@@ -901,6 +902,7 @@ class Link:
 class PlanSpace:
     attention: AttentionKernel
     autocast: bool
+    blocking_gathers: bool
     foreach_optimizer: bool
     fsdp: bool
     fuse_norm_activation: bool

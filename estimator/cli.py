@@ -17,6 +17,7 @@ from rich.console import Console
 from estimator.cli_options import (
     AttentionOption,
     AutocastOption,
+    BlockingGathersOption,
     CudaGraphsOption,
     ForeachOptimizerOption,
     FusedLossOption,
@@ -75,6 +76,7 @@ def main_command(
     fuse_bn_relu: FuseBnReluOption = None,
     foreach_optimizer: ForeachOptimizerOption = None,
     fused_loss: FusedLossOption = None,
+    blocking_gathers: BlockingGathersOption = False,
     mean_seq_len: MeanSeqLenOption = None,
     tokens: Annotated[Optional[float], typer.Option(min=0, help="Tokens to train on (300e9 style accepted).")] = None,
     samples: Annotated[Optional[float], typer.Option(min=0, help="Samples to train on.")] = None,
@@ -105,6 +107,7 @@ def main_command(
         tp=tp, pp=pp, dp=dp, cp=cp, vp=vp, ep=ep, sequence_parallel=sequence_parallel,
         zero=zero_stage, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer,
         fused_loss=fused_loss, offload=offload, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
+        blocking_gathers=blocking_gathers or None,
         tokens=tokens, samples=samples, epochs=epochs,
         spot=spot or None, noise_scale=noise_scale, noise_task=noise_task, checkpoint_s=checkpoint_s,
         restart_s=restart_s, node_mtbf_h=node_mtbf_h, preemptions_per_h=preemptions_per_h, pue=pue,

@@ -41,7 +41,7 @@ TOP_OPS = 8  # operators listed in the breakdown
 # ConfigInfo fields that repeat a training option under its own name.
 _ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
                    "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "mean_seq_len",
-                   "fsdp", "fused_loss"}
+                   "fsdp", "fused_loss", "blocking_gathers"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
@@ -278,6 +278,7 @@ def apply_kernel_options(native: Any, training: TrainingConfig) -> None:
     native.foreach_optimizer = training.foreach_optimizer
     native.fsdp = training.fsdp
     native.fused_loss = training.fused_loss
+    native.blocking_gathers = training.blocking_gathers
 
 
 def native_config(training: TrainingConfig, layout: Layout, precision: str, micro_batch: int,

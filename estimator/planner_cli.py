@@ -18,6 +18,7 @@ from rich.table import Table
 from estimator.cli_options import (
     AttentionOption,
     AutocastOption,
+    BlockingGathersOption,
     CudaGraphsOption,
     ForeachOptimizerOption,
     FusedLossOption,
@@ -92,6 +93,7 @@ def plan_command(
     fuse_bn_relu: FuseBnReluOption = None,
     foreach_optimizer: ForeachOptimizerOption = None,
     fused_loss: FusedLossOption = None,
+    blocking_gathers: BlockingGathersOption = False,
     fsdp: Annotated[bool, typer.Option("--fsdp", help="ZeRO-3 candidates shard as PyTorch FSDP: one collective per layer, not per operator.")] = False,
     mean_seq_len: MeanSeqLenOption = None,
     max_micro_batch: Annotated[int, typer.Option("--max-micro-batch", min=1, max=65536, help="Largest micro-batch tried.")] = 64,
@@ -111,6 +113,7 @@ def plan_command(
         zero=int(zero.value) if zero is not None else None, sequence_parallel=sequence_parallel,
         ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu,
         foreach_optimizer=foreach_optimizer, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
+        blocking_gathers=blocking_gathers or None,
         fused_loss=fused_loss, spot=spot or None, objective=objective.value, top=top,
         max_micro_batch=max_micro_batch, max_tp=max_tp, max_cp=max_cp, max_vp=max_vp,
     )

@@ -67,6 +67,7 @@ class ConfigInfo(_Result):
     mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)
     fsdp: bool = False  # ZeRO-3 gathers per layer, as PyTorch FSDP
     fused_loss: bool = False  # a fused softmax-cross-entropy kernel
+    blocking_gathers: bool = False  # ZeRO-3 gathers stall compute (DeepSpeed ZeRO-3 of 2021)
 
 
 class MemoryInfo(_Result):

@@ -100,6 +100,10 @@ class TrainingConfig(BaseModel):
     # by one collective per layer rather than one per parameterised operator (DeepSpeed ZeRO-3).
     # Given without `zero`, it sets zero 3 (DESIGN §7).
     fsdp: bool = False
+    # ZeRO-3's parameter all-gathers stall the compute stream rather than being prefetched behind
+    # it, as in DeepSpeed's ZeRO-3 before its late-2021 rewrite (DESIGN §7). Given without
+    # `zero`, it sets zero 3.
+    blocking_gathers: bool = False
     recompute: Recompute = Recompute.NONE
     attention: AttentionKernel = AttentionKernel.FUSED
     offload: Offload = Offload.NONE
@@ -185,12 +189,20 @@ class TrainingConfig(BaseModel):
             raise ValueError(f"FSDP shards the parameters (zero 3), not zero {zero}")
         return value
 
+    @field_validator("blocking_gathers")
+    @classmethod
+    def _gathers_need_sharded_parameters(cls, value: bool, info: Any) -> bool:
+        zero = info.data.get("zero")
+        if value and zero is not None and zero != 3:
+            raise ValueError(f"only sharded parameters (zero 3) are gathered, not zero {zero}")
+        return value
+
     def merged(self, **overrides: object) -> "TrainingConfig":
         """A copy with the given fields replaced (None values are ignored), validated again;
-        `fsdp` given without `zero` sets zero 3."""
+        `fsdp` or `blocking_gathers` given without `zero` sets zero 3."""
         data = self.model_dump()
         given = {key: value for key, value in overrides.items() if value is not None}
         data.update(given)
-        if given.get("fsdp") and "zero" not in given:
+        if (given.get("fsdp") or given.get("blocking_gathers")) and "zero" not in given:
             data["zero"] = 3
         return TrainingConfig.model_validate(data)

@@ -29,6 +29,7 @@ void register_plan(py::module_& m) {
         .def_readwrite("foreach_optimizer", &PlanSpace::foreach_optimizer)
         .def_readwrite("fsdp", &PlanSpace::fsdp)
         .def_readwrite("fused_loss", &PlanSpace::fused_loss)
+        .def_readwrite("blocking_gathers", &PlanSpace::blocking_gathers)
         .def_readwrite("recompute", &PlanSpace::recompute)
         .def_readwrite("zero", &PlanSpace::zero)
         .def_readwrite("sequence_parallel", &PlanSpace::sequence_parallel)

@@ -328,6 +328,8 @@ double exposed_dp_s(const StageResult& s, double t_slowest, double ga, const Net
     const double gathers = c.zero == 3 ? passes * (gather + per_module) : 0.0;
     if (c.zero == 3) sync += per_module;
     const double forward = s.time() - s.bwd_s;
+    if (c.blocking_gathers)  // every micro-batch waits for its own gathers
+        return ga * gathers + std::max(0.0, sync + forward - t_slowest) + std::min(sync, last_bucket);
     double exposed = (ga - 1) * std::max(0.0, gathers - t_slowest) +
                      std::max({0.0, gathers + sync - t_slowest, sync + forward - t_slowest}) +
                      std::min(sync, last_bucket);
@@ -405,6 +407,7 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
     require(c.grad_accum >= 1 && c.grad_accum <= kMaxBatch, "config: grad_accum must be in [1, 2^40]");
     require(c.zero >= 0 && c.zero <= 3, "config: zero must be 0, 1, 2 or 3");
     require(!c.fsdp || c.zero == 3, "config: fsdp shards parameters (zero 3)");
+    require(!c.blocking_gathers || c.zero == 3, "config: blocking_gathers needs sharded parameters (zero 3)");
     const double devices = static_cast<double>(c.tp) * c.pp * c.dp * c.cp;
     require(devices <= static_cast<double>(net.devices_per_node) * static_cast<double>(net.nodes),
             "config: tp*pp*dp*cp exceeds the devices of the cluster");

@@ -198,6 +198,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.foreach_optimizer = s.foreach_optimizer;
     c.fsdp = s.fsdp && zero == 3;
     c.fused_loss = s.fused_loss;
+    c.blocking_gathers = s.blocking_gathers && zero == 3;
     return c;
 }
 

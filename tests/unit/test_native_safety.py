@@ -190,6 +190,12 @@ def test_fsdp_without_sharded_parameters_is_refused(zero: int) -> None:
         "config: fsdp shards parameters (zero 3)")
 
 
+@pytest.mark.parametrize("zero", [0, 1, 2])
+def test_blocking_gathers_without_sharded_parameters_are_refused(zero: int) -> None:
+    assert refused(_core.evaluate, graph(), device(), network(), config(zero=zero, blocking_gathers=True)) == (
+        "config: blocking_gathers needs sharded parameters (zero 3)")
+
+
 @pytest.mark.parametrize("fields", [
     {"tp": 1 << 24, "dp": 1 << 24, "cp": 1 << 24, "pp": 1 << 24},  # the product would overflow int64
     {"tp": 4, "dp": 8},  # 32 devices on a 16-device cluster

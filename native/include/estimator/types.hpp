@@ -117,6 +117,10 @@ struct Config {
     // A fused softmax-cross-entropy kernel (flash-attn/apex xentropy, Megatron-core, Transformer
     // Engine) instead of PyTorch's fp32 log_softmax + nll_loss (DESIGN §2.8).
     bool fused_loss = false;
+    // ZeRO-3's parameter all-gathers stall the compute stream instead of being prefetched behind
+    // it: DeepSpeed before its 2021-22 ZeRO-3 rewrite synchronised the device on every gather
+    // (DESIGN §7). Gradient reduce-scatters still overlap the backward pass.
+    bool blocking_gathers = false;
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).
