@@ -575,7 +575,7 @@ def _does_not_fit_hint(training: TrainingConfig, layout: Layout, need: float, ha
         levers.append("--recompute full")
     if round(fused_loss_saving / GiB, 1) > 0:
         levers.append(f"--fused-loss (saves {fused_loss_saving / GiB:.1f} GiB)")
-    if training.zero < 3 and layout.dp > 1:
+    if training.zero < 3 and layout.dp * layout.cp > 1:  # ZeRO shards over dp·cp (DESIGN §5)
         levers.append(f"--zero {training.zero + 1 if training.zero < 3 else 3}")
     if training.precision in (Precision.FP32, Precision.TF32):
         levers.append("--precision bf16")

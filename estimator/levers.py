@@ -231,8 +231,8 @@ def _memory(ctx: _Context, state: _State) -> tuple[_State | None, str]:
     current = ctx.evaluate(state).estimate
     if current.memory.fits and current.config.grad_accum == 1:
         return None, "memory does not bind (fits without gradient accumulation)"
-    dp = current.config.dp
-    zeros = [0] + ([1, 2, 3] if dp > 1 else [])
+    replicas = current.config.dp * current.config.cp  # ZeRO shards over dp·cp (DESIGN §5)
+    zeros = [0] + ([1, 2, 3] if replicas > 1 else [])
     recomputes = ["none", "full"]
     if getattr(ctx.spec, "family", "") == "transformer":
         recomputes.insert(1, "selective")

@@ -250,7 +250,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
 MemoryBreakdown stage_memory(const StageResult& s, std::int64_t stage, const Device& d,
                              const Config& c) {
     const PrecisionBytes pb = precision_bytes(c.precision);
-    const double dp = static_cast<double>(c.dp);
+    const double dp = static_cast<double>(replicas(c));
     MemoryBreakdown m;
     m.weights = pb.weight_memory * s.params / (c.zero >= 3 ? dp : 1.0);
     m.gradients = pb.gradient * s.params / (c.zero >= 2 ? dp : 1.0);
@@ -308,22 +308,23 @@ double offloaded_optimizer_time(double params, double bwd_s, const Device& d, co
 // is t_slowest, and t_slowest − (its forward) for the gradient sync. Each window is used once,
 // so a faster device never exposes more than it saves.
 double exposed_dp_s(const StageResult& s, double t_slowest, double ga, const Network& net, const Config& c) {
-    if (c.dp <= 1) return 0.0;
+    const std::int64_t ranks = replicas(c);
+    if (ranks <= 1) return 0.0;
     const PrecisionBytes pb = precision_bytes(c.precision);
-    const std::int64_t stride = c.tp * c.cp;
+    const std::int64_t stride = c.tp;  // rank order tp, cp, dp (Megatron-core)
     const double grad_bytes = pb.gradient * s.params;
-    double sync = c.zero >= 2 ? group_reduce_scatter_s(grad_bytes, c.dp, stride, net)
-                              : group_allreduce_s(grad_bytes, c.dp, stride, net);
+    double sync = c.zero >= 2 ? group_reduce_scatter_s(grad_bytes, ranks, stride, net)
+                              : group_allreduce_s(grad_bytes, ranks, stride, net);
     // PyTorch DDP's last bucket cannot overlap with the backward pass.
     const double bucket = std::min(grad_bytes, kDdpBucketBytes);
-    const double last_bucket = c.zero >= 2 ? group_reduce_scatter_s(bucket, c.dp, stride, net)
-                                           : group_allreduce_s(bucket, c.dp, stride, net);
-    const double gather = group_reduce_scatter_s(pb.weight * s.params, c.dp, stride, net);
+    const double last_bucket = c.zero >= 2 ? group_reduce_scatter_s(bucket, ranks, stride, net)
+                                           : group_allreduce_s(bucket, ranks, stride, net);
+    const double gather = group_reduce_scatter_s(pb.weight * s.params, ranks, stride, net);
     // ZeRO-3 gathers and reduce-scatters module by module (DeepSpeed partitions each
     // parameter): one ring latency per operator holding parameters; PyTorch FSDP flattens each
     // wrapped layer into one parameter (Zhao et al., VLDB 2023): one ring latency per layer.
     const double collectives = c.fsdp ? s.param_layers : s.param_ops;
-    const double per_module = std::max(0.0, collectives - 1) * group_ring_latency_s(c.dp, stride, net);
+    const double per_module = std::max(0.0, collectives - 1) * group_ring_latency_s(ranks, stride, net);
     const double passes = c.recompute == Recompute::full ? 3.0 : 2.0;
     const double gathers = c.zero == 3 ? passes * (gather + per_module) : 0.0;
     if (c.zero == 3) sync += per_module;
@@ -466,7 +467,7 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
     t.optimizer = 0;
     for (const StageEval& stage : stages) {
         t.dp_communication = std::max(t.dp_communication, exposed_dp_s(stage.result, t_micro, ga, net, c));
-        const double opt_params = stage.result.params / (c.zero >= 1 ? static_cast<double>(c.dp) : 1.0);
+        const double opt_params = stage.result.params / (c.zero >= 1 ? static_cast<double>(replicas(c)) : 1.0);
         t.optimizer = std::max(t.optimizer, c.offload_optimizer
                                                 ? offloaded_optimizer_time(opt_params, stage.result.bwd_s, d, c)
                                                 : optimizer_time(opt_params, d, c));

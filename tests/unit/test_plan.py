@@ -115,7 +115,7 @@ def test_candidates_obey_the_divisibility_rules() -> None:
         assert 1024 % c.cp == 0 and c.cp <= 8
         assert c.dp * c.micro_batch * c.grad_accum == 64 and c.micro_batch <= 16
         assert c.vp == 1 or c.grad_accum % c.pp == 0  # Megatron's interleaved schedule
-        assert c.zero == 0 or c.dp > 1
+        assert c.zero == 0 or c.dp * c.cp > 1  # ZeRO shards over the dp·cp replicas
         assert not c.sequence_parallel or c.tp > 1
     # Every value of every searched dimension occurs.
     assert {c.tp for c in candidates} == {1, 2, 4}  # 8 does not divide 12 heads

@@ -8,6 +8,11 @@
 
 namespace estimator {
 
+// The ranks that hold the same parameters: data parallel × context parallel (a cp rank computes
+// the same weights on another slice of the sequence). Gradients are reduced, and ZeRO shards,
+// over them: Megatron-core's data-parallel group "with context parallel" (DESIGN §5).
+inline std::int64_t replicas(const Config& config) { return config.dp * config.cp; }
+
 // Checks the graph, device, network and configuration; throws std::invalid_argument.
 void validate(const Graph& graph, const Device& device, const Network& network, const Config& config);
 
