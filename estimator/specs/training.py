@@ -181,20 +181,15 @@ class TrainingConfig(BaseModel):
                 raise ValueError(f"phase {number}: {key + ': ' if key else ''}{problem}") from None
         return tuple(phases)
 
-    @field_validator("fsdp")
+    @field_validator("fsdp", "blocking_gathers")
     @classmethod
-    def _fsdp_shards_parameters(cls, value: bool, info: Any) -> bool:
+    def _needs_sharded_parameters(cls, value: bool, info: Any) -> bool:
+        """FSDP and blocking gathers are ways of running ZeRO-3; with another stage they are refused."""
         zero = info.data.get("zero")
         if value and zero is not None and zero != 3:
-            raise ValueError(f"FSDP shards the parameters (zero 3), not zero {zero}")
-        return value
-
-    @field_validator("blocking_gathers")
-    @classmethod
-    def _gathers_need_sharded_parameters(cls, value: bool, info: Any) -> bool:
-        zero = info.data.get("zero")
-        if value and zero is not None and zero != 3:
-            raise ValueError(f"only sharded parameters (zero 3) are gathered, not zero {zero}")
+            problem = ("FSDP shards the parameters (zero 3)" if info.field_name == "fsdp"
+                       else "only sharded parameters (zero 3) are gathered")
+            raise ValueError(f"{problem}, not zero {zero}")
         return value
 
     def merged(self, **overrides: object) -> "TrainingConfig":
