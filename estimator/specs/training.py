@@ -10,7 +10,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 # Bounds that keep arithmetic finite and catch typos; 10^18 tokens is ~10^5 × today's largest runs.
 MAX_DEVICES = 1 << 24
@@ -180,6 +180,15 @@ class TrainingConfig(BaseModel):
                     problem = error["msg"].removeprefix("Value error, ")
                 raise ValueError(f"phase {number}: {key + ': ' if key else ''}{problem}") from None
         return tuple(phases)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sharding_options_imply_zero_3(cls, data: Any) -> Any:
+        """`fsdp` or `blocking_gathers` given without `zero` (a model file's `training:`
+        section, a keyword argument) sets zero 3."""
+        if isinstance(data, dict) and "zero" not in data and (data.get("fsdp") or data.get("blocking_gathers")):
+            return {**data, "zero": 3}
+        return data
 
     @field_validator("fsdp", "blocking_gathers")
     @classmethod

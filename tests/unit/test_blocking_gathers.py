@@ -47,3 +47,11 @@ def test_the_planner_blocks_only_its_zero_3_candidates() -> None:
     assert any(best.config.zero == 3 for best in blocking.plans)
     for best in blocking.plans:
         assert best.config.blocking_gathers == (best.config.zero == 3)
+
+
+@pytest.mark.parametrize("option", ["fsdp", "blocking_gathers"])
+def test_a_model_files_training_section_may_name_them_without_zero(tmp_path, option: str) -> None:
+    path = tmp_path / "model.yaml"
+    path.write_text(f"preset: gpt2\ntraining:\n  {option}: true\n  global_batch: 64\n")
+    result = estimator.estimate(str(path), "a100x8", nodes=2)
+    assert result.config.zero == 3 and getattr(result.config, option)
