@@ -54,16 +54,21 @@ std::vector<T> sorted_unique(std::vector<T> xs) {
     return xs;
 }
 
+// The options every candidate shares: kernels, precision and optimizer (no layout yet).
+Config shared_options(const PlanSpace& s) {
+    Config c;
+    c.optimizer = s.optimizer;
+    c.precision = s.precision;
+    c.attention = s.attention;
+    c.autocast = s.autocast;
+    c.fuse_norm_activation = s.fuse_norm_activation;
+    c.foreach_optimizer = s.foreach_optimizer;
+    c.fused_loss = s.fused_loss;
+    return c;
+}
+
 Choices check_space(const Graph& g, const Device& d, const Network& net, const PlanSpace& s) {
-    Config probe;
-    probe.optimizer = s.optimizer;
-    probe.precision = s.precision;
-    probe.attention = s.attention;
-    probe.autocast = s.autocast;
-    probe.fuse_norm_activation = s.fuse_norm_activation;
-    probe.foreach_optimizer = s.foreach_optimizer;
-    probe.fused_loss = s.fused_loss;
-    validate(g, d, net, probe);  // graph, device and network
+    validate(g, d, net, shared_options(s));  // graph, device and network
     require(s.global_batch >= 1 && s.global_batch <= kMaxBatch, "plan: global_batch must be in [1, 2^40]");
     require(s.tokens_per_sample >= 0 && s.tokens_per_sample <= kMaxBatch,
             "plan: tokens_per_sample must be in [0, 2^40]");
@@ -178,7 +183,7 @@ std::vector<Layout> enumerate_layouts(const Graph& g, const Network& net, const 
 }
 
 Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, bool sp) {
-    Config c;
+    Config c = shared_options(s);
     c.tp = l.tp;
     c.cp = l.cp;
     c.pp = l.pp;
@@ -190,14 +195,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.recompute = r;
     c.zero = zero;
     c.sequence_parallel = sp;
-    c.optimizer = s.optimizer;
-    c.precision = s.precision;
-    c.attention = s.attention;
-    c.autocast = s.autocast;
-    c.fuse_norm_activation = s.fuse_norm_activation;
-    c.foreach_optimizer = s.foreach_optimizer;
     c.fsdp = s.fsdp && zero == 3;
-    c.fused_loss = s.fused_loss;
     c.blocking_gathers = s.blocking_gathers && zero == 3;
     return c;
 }
