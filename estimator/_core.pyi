@@ -652,6 +652,7 @@ class Config:
     fsdp: bool
     fuse_norm_activation: bool
     fused_loss: bool
+    low_precision_norm: bool
     offload_optimizer: bool
     optimizer: Optimizer
     precision: Precision
@@ -907,6 +908,7 @@ class PlanSpace:
     fsdp: bool
     fuse_norm_activation: bool
     fused_loss: bool
+    low_precision_norm: bool
     optimizer: Optimizer
     precision: Precision
     def __init__(self) -> None:
@@ -1076,7 +1078,7 @@ def misalignment_factor(op: Op, device: Device) -> float:
     """
     Efficiency multiplier of a matmul whose n or k is not a multiple of 16 bytes (DESIGN §3).
     """
-def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex, autocast: bool = False, fuse_norm_activation: bool = False) -> OpCost:
+def op_cost(op: Op, batch: typing.SupportsFloat | typing.SupportsIndex, act_bytes: typing.SupportsFloat | typing.SupportsIndex, weight_bytes: typing.SupportsFloat | typing.SupportsIndex, autocast: bool = False, fuse_norm_activation: bool = False, low_precision_norm: bool = False) -> OpCost:
     """
     FLOPs, bytes, kernels and saved activations of one operator (DESIGN §2).
     """

@@ -23,6 +23,7 @@ from estimator.cli_options import (
     FusedLossOption,
     FuseBnReluOption,
     Level,
+    LowPrecisionNormOption,
     MeanSeqLenOption,
 )
 from estimator.errors import EstimatorError
@@ -73,6 +74,7 @@ def main_command(
     attention: AttentionOption = None,
     cuda_graphs: CudaGraphsOption = None,
     autocast: AutocastOption = None,
+    low_precision_norm: LowPrecisionNormOption = None,
     fuse_bn_relu: FuseBnReluOption = None,
     foreach_optimizer: ForeachOptimizerOption = None,
     fused_loss: FusedLossOption = None,
@@ -105,7 +107,7 @@ def main_command(
         model, hw, nodes=nodes, precision=precision, optimizer=optimizer,
         global_batch=global_batch, micro_batch=micro_batch if micro_batch == "auto" or micro_batch is None else int(micro_batch),
         tp=tp, pp=pp, dp=dp, cp=cp, vp=vp, ep=ep, sequence_parallel=sequence_parallel,
-        zero=zero_stage, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer,
+        zero=zero_stage, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer,
         fused_loss=fused_loss, offload=offload, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
         blocking_gathers=blocking_gathers or None,
         tokens=tokens, samples=samples, epochs=epochs,

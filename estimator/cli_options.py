@@ -31,6 +31,9 @@ CudaGraphsOption = Annotated[Optional[bool], typer.Option(
 AutocastOption = Annotated[Optional[bool], typer.Option(
     "--autocast", help="Plain PyTorch AMP (torch.autocast over fp32 weights): fp32 residual stream, "
                        "casts per use.")]
+LowPrecisionNormOption = Annotated[Optional[bool], typer.Option(
+    "--low-precision-norm", help="With --autocast: norms cast their input down and run in the compute "
+                                 "precision (llm-foundry's low_precision_layernorm).")]
 FuseBnReluOption = Annotated[Optional[bool], typer.Option(
     "--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet).")]
 ForeachOptimizerOption = Annotated[Optional[bool], typer.Option(

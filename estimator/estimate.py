@@ -41,7 +41,7 @@ TOP_OPS = 8  # operators listed in the breakdown
 # ConfigInfo fields that repeat a training option under its own name.
 _ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
                    "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "mean_seq_len",
-                   "fsdp", "fused_loss", "blocking_gathers"}
+                   "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
@@ -274,6 +274,7 @@ def apply_kernel_options(native: Any, training: TrainingConfig) -> None:
     native.optimizer = getattr(_core.Optimizer, training.optimizer.value)
     native.attention = getattr(_core.AttentionKernel, training.attention.native)
     native.autocast = training.autocast
+    native.low_precision_norm = training.low_precision_norm
     native.fuse_norm_activation = training.fuse_bn_relu
     native.foreach_optimizer = training.foreach_optimizer
     native.fsdp = training.fsdp

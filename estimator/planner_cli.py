@@ -24,6 +24,7 @@ from estimator.cli_options import (
     FusedLossOption,
     FuseBnReluOption,
     Level,
+    LowPrecisionNormOption,
     MeanSeqLenOption,
 )
 from estimator.specs.training import Optimizer, Precision, Recompute
@@ -90,6 +91,7 @@ def plan_command(
     attention: AttentionOption = None,
     cuda_graphs: CudaGraphsOption = None,
     autocast: AutocastOption = None,
+    low_precision_norm: LowPrecisionNormOption = None,
     fuse_bn_relu: FuseBnReluOption = None,
     foreach_optimizer: ForeachOptimizerOption = None,
     fused_loss: FusedLossOption = None,
@@ -111,7 +113,8 @@ def plan_command(
         tokens=tokens, samples=samples, epochs=epochs, global_batch=global_batch,
         precision=precision, optimizer=optimizer, recompute=recompute,
         zero=int(zero.value) if zero is not None else None, sequence_parallel=sequence_parallel,
-        ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, fuse_bn_relu=fuse_bn_relu,
+        ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm,
+        fuse_bn_relu=fuse_bn_relu,
         foreach_optimizer=foreach_optimizer, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
         blocking_gathers=blocking_gathers or None,
         fused_loss=fused_loss, spot=spot or None, objective=objective.value, top=top,

@@ -71,7 +71,8 @@ class OpCost:
 
 
 def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
-            autocast: bool = False, fuse_norm_activation: bool = False) -> OpCost:
+            autocast: bool = False, fuse_norm_activation: bool = False,
+            low_precision_norm: bool = False) -> OpCost:
     """FLOPs, bytes, kernels and saved bytes of one operator (DESIGN §2).
 
     Args:
@@ -81,6 +82,8 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
         weight_bytes: w, bytes per compute-weight element as read by the kernels (DESIGN §4).
         autocast: torch.autocast over fp32 weights (DESIGN §2.9); only with e < 4.
         fuse_norm_activation: fused BatchNorm(+add)+ReLU kernels absorb `follows_norm` ops.
+        low_precision_norm: under autocast, a stream norm casts its input down and normalises
+            in the compute precision; the stream matmuls then cast nothing (DESIGN §2.9).
 
     Returns:
         The operator's `OpCost` at micro-batch `batch`.
@@ -91,16 +94,23 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
     if fuse_norm_activation and op.follows_norm and op.kind is OpKind.ELEMENTWISE:
         op = replace(op, fused=True)  # DESIGN §2.5: runs inside the BatchNorm's kernel
     stream_kind = op.kind in (OpKind.NORM, OpKind.ELEMENTWISE, OpKind.EMBEDDING)
-    cost = _op_cost(op, batch, _FP32 if autocast and op.fp32_stream and stream_kind else act_bytes, weight_bytes)
+    cast_norm = autocast and low_precision_norm and op.kind is OpKind.NORM and op.fp32_stream
+    fp32 = autocast and op.fp32_stream and stream_kind and not cast_norm
+    cost = _op_cost(op, batch, _FP32 if fp32 else act_bytes, weight_bytes)
+    if cast_norm:  # its own cast kernel, fp32 in and the compute copy out; the gradient back
+        cast = (_FP32 + act_bytes) * batch * op.elements
+        return replace(cost, fwd_side_bytes=cast, bwd_side_bytes=cast, fwd_kernels=cost.fwd_kernels + 1,
+                       bwd_kernels=cost.bwd_kernels + 1)
     if op.kind is not OpKind.MATMUL:
         return cost
     # DESIGN §2.1: the bias gradient reads dY once more in its own reduction kernel.
     extra_bwd = act_bytes * batch * op.m * op.n if op.bias else 0.0
     extra_fwd, kernels_fwd, kernels_bwd = 0.0, 0, int(op.bias)
     if autocast:  # DESIGN §2.9: casts of the stream input and of the weights, both ways
-        casts = ((_FP32 + act_bytes) * batch * op.m * op.k if op.casts_input else 0.0) + (
+        casts_input = op.casts_input and not low_precision_norm  # else the norm before it did
+        casts = ((_FP32 + act_bytes) * batch * op.m * op.k if casts_input else 0.0) + (
             (_FP32 + act_bytes) * op.params if op.weight and op.params > 0 else 0.0)
-        count = int(op.casts_input) + int(op.weight and op.params > 0)
+        count = int(casts_input) + int(op.weight and op.params > 0)
         extra_fwd += casts
         extra_bwd += casts
         kernels_fwd += count
@@ -539,6 +549,7 @@ def evaluate_single_device(
     fuse_norm_activation: bool = False,
     foreach_optimizer: bool = False,
     fused_loss: bool = False,
+    low_precision_norm: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -554,6 +565,7 @@ def evaluate_single_device(
         fuse_norm_activation: fused BatchNorm(+add)+ReLU kernels (DESIGN §2.5).
         foreach_optimizer: PyTorch's multi-tensor optimizer step (DESIGN §7).
         fused_loss: a fused softmax-cross-entropy kernel (DESIGN §2.8).
+        low_precision_norm: under autocast, norms in the compute precision (DESIGN §2.9).
 
     Returns:
         The step's `ReferenceResult`.
@@ -594,8 +606,8 @@ def evaluate_single_device(
         for op in seg.ops:
             if fused_loss and op.kind is OpKind.LOSS:
                 op = replace(op, fused=True)
-            cost = op_cost(op, b, e, w, autocast, fuse_norm_activation)
-            unit = op_cost(op, 1.0, e, w, autocast, fuse_norm_activation)
+            cost = op_cost(op, b, e, w, autocast, fuse_norm_activation, low_precision_norm)
+            unit = op_cost(op, 1.0, e, w, autocast, fuse_norm_activation, low_precision_norm)
             flops_per_sample += (unit.fwd_flops + unit.bwd_flops) * seg.repeat
             t_fwd, t_bwd = _op_times(op, cost, device)
             seg_time += t_fwd + t_bwd

@@ -62,6 +62,7 @@ class ConfigInfo(_Result):
     offload: str = "none"
     cuda_graphs: bool = False
     autocast: bool = False
+    low_precision_norm: bool = False  # norms in the compute precision under autocast
     fuse_bn_relu: bool = False
     foreach_optimizer: bool = False
     mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)

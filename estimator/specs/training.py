@@ -114,6 +114,10 @@ class TrainingConfig(BaseModel):
     # fp32, weights and stream inputs are cast per use (DESIGN §2.9). Off: the weights are held
     # in the compute precision (Megatron-LM, NeMo, DeepSpeed, FSDP mixed precision).
     autocast: bool = False
+    # Under autocast, the stream's norms cast their fp32 input down and normalise in the compute
+    # precision (llm-foundry's low_precision_layernorm), so the matmuls after them cast nothing
+    # (DESIGN §2.9). Only with autocast.
+    low_precision_norm: bool = False
     # cuDNN's fused BatchNorm(+add)+ReLU kernels, as NVIDIA's MLPerf ResNet-50 runs (DESIGN §2.5).
     fuse_bn_relu: bool = False
     # PyTorch's default multi-tensor ("foreach") optimizer step rather than a fused kernel
@@ -199,6 +203,13 @@ class TrainingConfig(BaseModel):
             problem = ("FSDP shards the parameters (zero 3)" if info.field_name == "fsdp"
                        else "only sharded parameters (zero 3) are gathered")
             raise ValueError(f"{problem}, not zero {zero}")
+        return value
+
+    @field_validator("low_precision_norm")
+    @classmethod
+    def _low_precision_norm_needs_autocast(cls, value: bool, info: Any) -> bool:
+        if value and not info.data.get("autocast"):
+            raise ValueError("only under --autocast: without it the norms already run in the compute precision")
         return value
 
     def merged(self, **overrides: object) -> "TrainingConfig":

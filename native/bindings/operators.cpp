@@ -25,18 +25,19 @@ bool all_finite(std::initializer_list<double> xs) {
 }  // namespace
 
 void register_operators(py::module_& m) {
-    m.def("op_cost", [](const Op& op, double batch, double act, double wt, bool autocast, bool fuse) {
+    m.def("op_cost", [](const Op& op, double batch, double act, double wt, bool autocast, bool fuse,
+                        bool low_precision_norm) {
         validate_op(op);
         require(batch > 0 && std::isfinite(batch), "batch must be finite and > 0");
         require(act > 0 && act <= 8 && wt > 0 && wt <= 8, "bytes per element must be in (0, 8]");
-        const OpCost c = op_cost(op, batch, act, wt, autocast, fuse);
+        const OpCost c = op_cost(op, batch, act, wt, autocast, fuse, low_precision_norm);
         require(all_finite({c.fwd_flops, c.bwd_flops, c.fwd_bytes, c.bwd_bytes, c.saved_bytes,
                             c.saved_quadratic_bytes, c.input_bytes, c.transient_bytes,
                             c.fwd_side_bytes, c.bwd_side_bytes}),
                 "op_cost: the cost is not finite: the operator is too large");
         return c;
     }, py::arg("op"), py::arg("batch"), py::arg("act_bytes"), py::arg("weight_bytes"), py::arg("autocast") = false,
-       py::arg("fuse_norm_activation") = false,
+       py::arg("fuse_norm_activation") = false, py::arg("low_precision_norm") = false,
        "FLOPs, bytes, kernels and saved activations of one operator (DESIGN §2).");
     m.def("roofline", [](double flops, double bytes, double kernels, double peak, double eff_c,
                          double bw, double eff_m, double launch) {

@@ -101,6 +101,7 @@ void register_types(py::module_& m) {
         .def_readwrite("attention", &Config::attention)
         .def_readwrite("autocast", &Config::autocast)
         .def_readwrite("fuse_norm_activation", &Config::fuse_norm_activation)
+        .def_readwrite("low_precision_norm", &Config::low_precision_norm)
         .def_readwrite("foreach_optimizer", &Config::foreach_optimizer)
         .def_readwrite("fsdp", &Config::fsdp)
         .def_readwrite("fused_loss", &Config::fused_loss)

@@ -128,7 +128,8 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         bool in_expert_run = false, holds_params = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
-            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation);
+            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation,
+                                         c.low_precision_norm);
             costs.push_back(cost);
             OpTime fwd, bwd;
             op_times(op, cost, d, fwd, bwd);
@@ -486,7 +487,8 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
     for (const Segment& seg : g.segments)
         for (const Op& op : seg.ops) {
             e.params_total += op.params * static_cast<double>(seg.repeat);
-            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation);
+            const OpCost one = op_cost(op, 1.0, pb.activation, pb.weight, c.autocast,
+                                        c.fuse_norm_activation, c.low_precision_norm);
             e.model_flops_per_sample += (one.fwd_flops + one.bwd_flops) * static_cast<double>(seg.repeat);
         }
     e.hardware_flops_per_device = s.flops * ga;

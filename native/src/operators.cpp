@@ -77,14 +77,16 @@ double optimizer_state_bytes(Optimizer optimizer) {
 }
 
 OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast,
-               bool fuse_norm_activation) {
+               bool fuse_norm_activation, bool low_precision_norm) {
     OpCost c;
     autocast = autocast && e_compute < 4;
     // Under autocast the residual stream's norms, elementwise ops and embeddings read and write
-    // fp32 (DESIGN §2.9); the flag means nothing on other kinds.
+    // fp32 (DESIGN §2.9); the flag means nothing on other kinds. A low-precision norm casts its
+    // fp32 input down and normalises in the compute precision.
     const bool stream_kind =
         op.kind == OpKind::norm || op.kind == OpKind::elementwise || op.kind == OpKind::embedding;
-    const double e = autocast && op.fp32_stream && stream_kind ? 4.0 : e_compute;
+    const bool cast_norm = autocast && low_precision_norm && op.kind == OpKind::norm && op.fp32_stream;
+    const double e = autocast && op.fp32_stream && stream_kind && !cast_norm ? 4.0 : e_compute;
     switch (op.kind) {
         case OpKind::matmul: {  // DESIGN §2.1
             const double mkn = b * op.m * op.k * op.n;
@@ -102,7 +104,8 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
                 c.bwd_side_bytes += y;
                 c.bwd_kernels += 1;
             }
-            if (autocast && op.casts_input) {  // fp32 stream -> compute precision, and back
+            // fp32 stream -> compute precision, and back (a low-precision norm before it did so)
+            if (autocast && op.casts_input && !low_precision_norm) {
                 const double cast = (4 + e) * b * op.m * op.k;
                 c.fwd_side_bytes += cast;
                 c.bwd_side_bytes += cast;
@@ -178,6 +181,14 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
             c.bwd_kernels = 1 + weight_pass;
             c.saved_bytes = op.saves_input ? x : 0;
             c.input_bytes = x;
+            if (cast_norm) {  // its own cast kernel: fp32 in, compute copy out; the gradient back
+                const double cast = (4 + e) * b * op.elements;
+                c.fwd_side_bytes += cast;
+                c.bwd_side_bytes += cast;
+                c.fwd_kernels += 1;
+                c.bwd_kernels += 1;
+                c.input_bytes = 4 * b * op.elements;  // the fp32 stream (a checkpoint keeps it)
+            }
             break;
         }
         case OpKind::elementwise: {  // DESIGN §2.5

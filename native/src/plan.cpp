@@ -61,6 +61,7 @@ Config shared_options(const PlanSpace& s) {
     c.precision = s.precision;
     c.attention = s.attention;
     c.autocast = s.autocast;
+    c.low_precision_norm = s.low_precision_norm;
     c.fuse_norm_activation = s.fuse_norm_activation;
     c.foreach_optimizer = s.foreach_optimizer;
     c.fused_loss = s.fused_loss;

@@ -56,11 +56,11 @@ def native(op: Operator):
 
 @settings(max_examples=3000, deadline=None)
 @given(op=operators(), batch=st.integers(1, 4096), mixed=st.booleans(), autocast=st.booleans(),
-       fuse=st.booleans())
-def test_native_operator_costs_match_the_reference(op, batch, mixed, autocast, fuse):
+       fuse=st.booleans(), low_precision_norm=st.booleans())
+def test_native_operator_costs_match_the_reference(op, batch, mixed, autocast, fuse, low_precision_norm):
     act, weight = (2.0, 2.0) if mixed else (4.0, 4.0)
-    expected = reference.op_cost(op, batch, act, weight, autocast, fuse)
-    actual = _core.op_cost(native(op), batch, act, weight, autocast, fuse)
+    expected = reference.op_cost(op, batch, act, weight, autocast, fuse, low_precision_norm)
+    actual = _core.op_cost(native(op), batch, act, weight, autocast, fuse, low_precision_norm)
     for name in fields:
         assert math.isclose(getattr(actual, name), getattr(expected, name), rel_tol=1e-12, abs_tol=0), name
 
@@ -102,10 +102,10 @@ def _devices():
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
        recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans(),
-       foreach=st.booleans(), fused_loss=st.booleans())
+       foreach=st.booleans(), fused_loss=st.booleans(), low_precision_norm=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
                                                          precision, optimizer, recompute, autocast, fuse,
-                                                         foreach, fused_loss):
+                                                         foreach, fused_loss, low_precision_norm):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -127,6 +127,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.fuse_norm_activation = fuse
     config.foreach_optimizer = foreach
     config.fused_loss = fused_loss
+    config.low_precision_norm = low_precision_norm
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -144,7 +145,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute, autocast, fuse,
-                                                foreach, fused_loss)
+                                                foreach, fused_loss, low_precision_norm)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

@@ -11,9 +11,11 @@ namespace estimator {
 void validate_op(const Op& op);
 
 // Cost of one instance at micro-batch `batch` with activation bytes `act` and weight bytes `wt`;
-// `autocast`: torch.autocast over fp32 weights with `act` < 4 (DESIGN §2.9).
+// `autocast`: torch.autocast over fp32 weights with `act` < 4 (DESIGN §2.9);
+// `low_precision_norm`: under autocast, the stream's norms cast their input down and normalise
+// in the compute precision, so the matmuls after them cast nothing (DESIGN §2.9).
 OpCost op_cost(const Op& op, double batch, double act, double wt, bool autocast = false,
-               bool fuse_norm_activation = false);
+               bool fuse_norm_activation = false, bool low_precision_norm = false);
 
 // Roofline time of one pass (DESIGN §3): max(flops / (peak·η_c), bytes / (bw·η_m)) + launches.
 OpTime roofline(double flops, double bytes, double kernels, double peak_flops, double eff_compute,

@@ -27,6 +27,7 @@ struct PlanSpace {
     Precision precision = Precision::bf16;
     AttentionKernel attention = AttentionKernel::graph;
     bool autocast = false;
+    bool low_precision_norm = false;
     bool fuse_norm_activation = false;
     bool foreach_optimizer = false;
     bool fsdp = false;  // ZeRO-3 candidates shard as PyTorch FSDP (Config::fsdp)

@@ -106,6 +106,9 @@ struct Config {
     // torch.autocast over fp32 weights (DESIGN §2.9): the residual stream stays fp32, matmul
     // weights and stream inputs are cast on the fly. Off: weights held in the compute precision.
     bool autocast = false;
+    // Under autocast, the stream's norms run in the compute precision on a cast copy of their
+    // input (llm-foundry's low_precision_layernorm; DESIGN §2.9).
+    bool low_precision_norm = false;
     bool offload_optimizer = false;  // ZeRO-Offload: optimizer state and step on the host
     // cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet): an activation or add
     // right after a BatchNorm runs inside it (DESIGN §2.5).
