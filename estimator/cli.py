@@ -68,7 +68,7 @@ def main_command(
     ep: Annotated[Optional[int], typer.Option(min=1, max=1 << 24, help="Expert parallel degree.")] = None,
     sequence_parallel: Annotated[Optional[bool], typer.Option("--sequence-parallel", help="Megatron sequence parallelism.")] = None,
     zero: Annotated[Optional[Level], typer.Option(help="ZeRO stage: optimizer (1), +gradients (2), +parameters (3).")] = None,
-    fsdp: Annotated[bool, typer.Option("--fsdp", help="Fully sharded data parallel (= --zero 3), as PyTorch FSDP: one collective per layer, not per operator.")] = False,
+    fsdp: Annotated[Optional[bool], typer.Option("--fsdp", help="Fully sharded data parallel (= --zero 3), as PyTorch FSDP: one collective per layer, not per operator.")] = None,
     recompute: Annotated[Optional[Recompute], typer.Option(help="Activation recomputation.")] = None,
     offload: Annotated[Optional[Offload], typer.Option(help="Keep the optimizer state and step on the host (ZeRO-Offload).")] = None,
     attention: AttentionOption = None,
@@ -78,7 +78,7 @@ def main_command(
     fuse_bn_relu: FuseBnReluOption = None,
     foreach_optimizer: ForeachOptimizerOption = None,
     fused_loss: FusedLossOption = None,
-    blocking_gathers: BlockingGathersOption = False,
+    blocking_gathers: BlockingGathersOption = None,
     mean_seq_len: MeanSeqLenOption = None,
     tokens: Annotated[Optional[float], typer.Option(min=0, help="Tokens to train on (300e9 style accepted).")] = None,
     samples: Annotated[Optional[float], typer.Option(min=0, help="Samples to train on.")] = None,
@@ -100,16 +100,13 @@ def main_command(
     from estimator.estimate import estimate
     from estimator.report import render
 
-    if fsdp and zero is not None and zero is not Level.ZERO3:
-        raise EstimatorError(f"--fsdp and --zero {zero.value}: --fsdp means --zero 3")
-    zero_stage = 3 if fsdp else (int(zero.value) if zero is not None else None)
     result = estimate(
         model, hw, nodes=nodes, precision=precision, optimizer=optimizer,
         global_batch=global_batch, micro_batch=micro_batch if micro_batch == "auto" or micro_batch is None else int(micro_batch),
         tp=tp, pp=pp, dp=dp, cp=cp, vp=vp, ep=ep, sequence_parallel=sequence_parallel,
-        zero=zero_stage, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer,
-        fused_loss=fused_loss, offload=offload, mean_seq_len=mean_seq_len, fsdp=fsdp or None,
-        blocking_gathers=blocking_gathers or None,
+        zero=int(zero.value) if zero is not None else None, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer,
+        fused_loss=fused_loss, offload=offload, mean_seq_len=mean_seq_len, fsdp=fsdp,
+        blocking_gathers=blocking_gathers,
         tokens=tokens, samples=samples, epochs=epochs,
         spot=spot or None, noise_scale=noise_scale, noise_task=noise_task, checkpoint_s=checkpoint_s,
         restart_s=restart_s, node_mtbf_h=node_mtbf_h, preemptions_per_h=preemptions_per_h, pue=pue,

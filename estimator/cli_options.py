@@ -41,7 +41,7 @@ ForeachOptimizerOption = Annotated[Optional[bool], typer.Option(
 FusedLossOption = Annotated[Optional[bool], typer.Option(
     "--fused-loss", help="A fused cross-entropy kernel (flash-attn/apex xentropy, Megatron-core, "
                          "Transformer Engine), not PyTorch's fp32 log_softmax + nll_loss.")]
-BlockingGathersOption = Annotated[bool, typer.Option(
+BlockingGathersOption = Annotated[Optional[bool], typer.Option(
     "--blocking-gathers", help="ZeRO-3's parameter all-gathers stall compute instead of being prefetched "
                                "(DeepSpeed ZeRO-3 before its late-2021 rewrite); implies --zero 3.")]
 MeanSeqLenOption = Annotated[Optional[int], typer.Option(

@@ -7,6 +7,7 @@ hardware (tp·pp·cp dividing the devices, batch divisibility) live in `estimato
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from enum import Enum
 from typing import Annotated, Any, Literal
 
@@ -69,6 +70,15 @@ class Offload(str, Enum):
 
     NONE = "none"
     OPTIMIZER = "optimizer"
+
+
+# Ways of running ZeRO-3, each with why it needs zero 3: given without `zero`, they set it.
+_ZERO3_WAYS = {"fsdp": "FSDP shards the parameters (zero 3)",
+               "blocking_gathers": "only sharded parameters (zero 3) are gathered"}
+
+
+def _implies_zero_3(values: Mapping[str, Any]) -> bool:
+    return any(values.get(name) for name in _ZERO3_WAYS)
 
 
 PositiveDegree = Annotated[int, Field(ge=1, le=MAX_DEVICES)]
@@ -188,21 +198,18 @@ class TrainingConfig(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _sharding_options_imply_zero_3(cls, data: Any) -> Any:
-        """`fsdp` or `blocking_gathers` given without `zero` (a model file's `training:`
-        section, a keyword argument) sets zero 3."""
-        if isinstance(data, dict) and "zero" not in data and (data.get("fsdp") or data.get("blocking_gathers")):
+        """A ZeRO-3 way of running given without `zero` (a model file's `training:` section, a
+        keyword argument) sets zero 3."""
+        if isinstance(data, dict) and "zero" not in data and _implies_zero_3(data):
             return {**data, "zero": 3}
         return data
 
-    @field_validator("fsdp", "blocking_gathers")
+    @field_validator(*_ZERO3_WAYS)
     @classmethod
     def _needs_sharded_parameters(cls, value: bool, info: Any) -> bool:
-        """FSDP and blocking gathers are ways of running ZeRO-3; with another stage they are refused."""
         zero = info.data.get("zero")
         if value and zero is not None and zero != 3:
-            problem = ("FSDP shards the parameters (zero 3)" if info.field_name == "fsdp"
-                       else "only sharded parameters (zero 3) are gathered")
-            raise ValueError(f"{problem}, not zero {zero}")
+            raise ValueError(f"{_ZERO3_WAYS[info.field_name]}, not zero {zero}")
         return value
 
     @field_validator("low_precision_norm")
@@ -213,11 +220,10 @@ class TrainingConfig(BaseModel):
         return value
 
     def merged(self, **overrides: object) -> "TrainingConfig":
-        """A copy with the given fields replaced (None values are ignored), validated again;
-        `fsdp` or `blocking_gathers` given without `zero` sets zero 3."""
-        data = self.model_dump()
+        """A copy with the given fields replaced (None values are ignored), validated again; a
+        ZeRO-3 way of running given without `zero` sets zero 3."""
         given = {key: value for key, value in overrides.items() if value is not None}
-        data.update(given)
-        if (given.get("fsdp") or given.get("blocking_gathers")) and "zero" not in given:
-            data["zero"] = 3
+        data = {**self.model_dump(), **given}
+        if "zero" not in given and _implies_zero_3(given):
+            del data["zero"]  # the validator derives it
         return TrainingConfig.model_validate(data)

@@ -521,7 +521,7 @@ CASES = [
            "--mean-seq-len: only for transformer models, not resnet50 (cnn)", model_name="resnet50"),
     option("ep", "--ep 2", "--ep 2: expert parallelism needs a mixture-of-experts model"),
     option("zero", "--zero 4", invalid("--zero", "'4' is not one of '0', '1', '2', '3'")),
-    option("fsdp-zero", "--fsdp --zero 1", "--fsdp and --zero 1: --fsdp means --zero 3"),
+    option("fsdp-zero", "--fsdp --zero 1", "--fsdp: FSDP shards the parameters (zero 3), not zero 1"),
     option("blocking-gathers-zero", "--blocking-gathers --zero 1",
            "--blocking-gathers: only sharded parameters (zero 3) are gathered, not zero 1"),
     option("recompute", "--recompute some",
