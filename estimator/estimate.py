@@ -104,14 +104,10 @@ def _lowered(model: ModelSpec) -> tuple[Graph, Any]:
     return _lowered_cached(type(model), model.model_dump_json())
 
 
-def lowered_timed(spec: ModelSpec, training: TrainingConfig) -> tuple[Graph, Any, Graph, Any | None]:
+def lowered_timed(spec: ModelSpec, training: TrainingConfig) -> tuple[Graph, Any, Graph, Any]:
     """The graph and native graph that size memory (at seq_len), then the graph that times the
-    step and its native copy, None when it is the same graph (no `--mean-seq-len`; DESIGN §2.10)."""
-    graph, native = _lowered(spec)
-    timed_spec = computed_length_spec(spec, training)
-    if timed_spec is spec:
-        return graph, native, graph, None
-    return (graph, native, *_lowered(timed_spec))
+    step and its native copy: the same objects without `--mean-seq-len` (DESIGN §2.10)."""
+    return (*_lowered(spec), *_lowered(computed_length_spec(spec, training)))
 
 
 @lru_cache(maxsize=64)
@@ -404,7 +400,6 @@ def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
     training = training_config(spec, **options)
     # Memory is taken at seq_len; time at the mean length a step computes (DESIGN §2.10).
     graph, native_graph, timed_graph, native_timed = lowered_timed(spec, training)
-    native_timed = native_graph if native_timed is None else native_timed
     device = system.device
     warnings: list[str] = []
 
@@ -577,7 +572,7 @@ def _does_not_fit_hint(training: TrainingConfig, layout: Layout, need: float, ha
     if round(fused_loss_saving / GiB, 1) > 0:
         levers.append(f"--fused-loss (saves {fused_loss_saving / GiB:.1f} GiB)")
     if training.zero < 3 and layout.dp * layout.cp > 1:  # ZeRO shards over dp·cp (DESIGN §5)
-        levers.append(f"--zero {training.zero + 1 if training.zero < 3 else 3}")
+        levers.append(f"--zero {training.zero + 1}")
     if training.precision in (Precision.FP32, Precision.TF32):
         levers.append("--precision bf16")
     levers.append("a smaller --micro-batch")

@@ -180,7 +180,8 @@ def _native_plan(problem: _Problem, system: SystemSpec, top: int, limits: dict[s
     start = time.perf_counter()
     try:
         result = _core.plan(problem.native_graph, problem.device, native_network(system),
-                            problem.space(top, limits), callback, problem.native_timed)
+                            problem.space(top, limits), callback,
+                            None if problem.native_timed is problem.native_graph else problem.native_timed)
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
     return result, time.perf_counter() - start
@@ -394,8 +395,7 @@ def _model_flops_per_sample(problem: _Problem) -> float:
     config = _core.Config()
     config.precision = getattr(_core.Precision, problem.precision)
     try:
-        timed = problem.native_graph if problem.native_timed is None else problem.native_timed
-        return _core.evaluate(timed, problem.device, network, config).model_flops_per_sample
+        return _core.evaluate(problem.native_timed, problem.device, network, config).model_flops_per_sample
     except ValueError as exc:
         raise EstimatorError(f"plan: {exc}") from None
 
