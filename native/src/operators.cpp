@@ -14,6 +14,15 @@ void require(bool ok, const Op& op, const char* what) {
     if (!ok) throw std::invalid_argument("operator '" + op.name + "': " + what);
 }
 
+// An autocast cast as a side kernel (DESIGN §2.9, §3): `bytes` read and written forward, and
+// again backward when the gradient is cast back.
+void add_cast(OpCost& c, double bytes) {
+    c.fwd_side_bytes += bytes;
+    c.bwd_side_bytes += bytes;
+    c.fwd_kernels += 1;
+    c.bwd_kernels += 1;
+}
+
 }  // namespace
 
 void validate_op(const Op& op) {
@@ -104,20 +113,10 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
                 c.bwd_side_bytes += y;
                 c.bwd_kernels += 1;
             }
-            // fp32 stream -> compute precision, and back (a low-precision norm before it did so)
-            if (autocast && op.casts_input && !low_precision_norm) {
-                const double cast = (4 + e) * b * op.m * op.k;
-                c.fwd_side_bytes += cast;
-                c.bwd_side_bytes += cast;
-                c.fwd_kernels += 1;
-                c.bwd_kernels += 1;
-            }
-            if (autocast && op.weight && op.params > 0) {  // fp32 weight -> compute copy; its
-                c.fwd_side_bytes += (4 + e) * op.params;   // gradient back to fp32
-                c.bwd_side_bytes += (4 + e) * op.params;
-                c.fwd_kernels += 1;
-                c.bwd_kernels += 1;
-            }
+            // fp32 stream -> compute precision (a low-precision norm before it did so)
+            if (autocast && op.casts_input && !low_precision_norm) add_cast(c, (4 + e) * b * op.m * op.k);
+            // fp32 weight -> compute copy
+            if (autocast && op.weight && op.params > 0) add_cast(c, (4 + e) * op.params);
             break;
         }
         case OpKind::conv2d: {  // DESIGN §2.2, implicit GEMM
@@ -181,12 +180,8 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
             c.bwd_kernels = 1 + weight_pass;
             c.saved_bytes = op.saves_input ? x : 0;
             c.input_bytes = x;
-            if (cast_norm) {  // its own cast kernel: fp32 in, compute copy out; the gradient back
-                const double cast = (4 + e) * b * op.elements;
-                c.fwd_side_bytes += cast;
-                c.bwd_side_bytes += cast;
-                c.fwd_kernels += 1;
-                c.bwd_kernels += 1;
+            if (cast_norm) {  // fp32 stream in, compute copy out
+                add_cast(c, (4 + e) * b * op.elements);
                 c.input_bytes = 4 * b * op.elements;  // the fp32 stream (a checkpoint keeps it)
             }
             break;

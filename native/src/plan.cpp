@@ -128,8 +128,10 @@ std::vector<std::int64_t> all_divisors(std::int64_t n) {
     return small;
 }
 
-std::int64_t zero_count(const Choices& ch, std::int64_t replicas) {
-    return replicas > 1 ? static_cast<std::int64_t>(ch.zero.size()) : 1;  // ZeRO shards over dp·cp
+// ZeRO shards over the dp·cp replicas (evaluate.hpp): with one, only zero 0 is tried.
+bool shards(std::int64_t dp, std::int64_t cp) { return dp * cp > 1; }
+std::int64_t zero_count(const Choices& ch, std::int64_t dp, std::int64_t cp) {
+    return shards(dp, cp) ? static_cast<std::int64_t>(ch.zero.size()) : 1;
 }
 std::int64_t sp_count(const Choices& ch, std::int64_t tp) {
     return tp > 1 ? static_cast<std::int64_t>(ch.sequence_parallel.size()) : 1;  // sp needs tp > 1
@@ -171,7 +173,7 @@ std::vector<Layout> enumerate_layouts(const Graph& g, const Network& net, const 
                         // be a multiple of pp (Narayanan et al. 2021, §2.2).
                         if (vp > 1 && ga % pp != 0) continue;
                         layouts.push_back({tp, cp, pp, dp, vp, mb, ga, total});
-                        total += per_layout * zero_count(ch, dp * cp) * sp_count(ch, tp);
+                        total += per_layout * zero_count(ch, dp, cp) * sp_count(ch, tp);
                         require(total <= kMaxConfigs,
                                 "plan: the search space exceeds 2^24 configurations; lower "
                                 "max_micro_batch, max_vp or max_cp, or fix some choices");
@@ -206,9 +208,9 @@ template <typename F>
 void for_each_config(const Layout& l, const PlanSpace& s, const Choices& ch, F&& f) {
     std::int64_t index = l.first;
     for (Recompute r : ch.recompute)
-        for (std::int64_t z = 0; z < zero_count(ch, l.dp * l.cp); ++z)
+        for (std::int64_t z = 0; z < zero_count(ch, l.dp, l.cp); ++z)
             for (std::int64_t p = 0; p < sp_count(ch, l.tp); ++p) {
-                const int zero = l.dp * l.cp > 1 ? ch.zero[static_cast<std::size_t>(z)] : 0;
+                const int zero = shards(l.dp, l.cp) ? ch.zero[static_cast<std::size_t>(z)] : 0;
                 const bool sp = l.tp > 1 && ch.sequence_parallel[static_cast<std::size_t>(p)] == 1;
                 f(make_config(l, s, r, zero, sp), index++);
             }
