@@ -30,5 +30,5 @@ def test_context_parallel_ranks_reduce_their_gradients_without_data_parallelism(
                                 precision="bf16", attention="fused")
     assert (result.config.dp, result.config.cp) == (1, 8)
     network = native_network(estimator.load_hardware("h100x8"))
-    last_bucket = _core.group_allreduce_s(25 * 2**20, 8, 1, network)
+    last_bucket = _core.group_allreduce_s(25 * 2**20, 8, 1, network)  # DDP bucket_cap_mb=25 default
     assert result.communication_s["dp"] >= last_bucket > 0
