@@ -21,6 +21,9 @@ Measures, each as the median of repeated CUDA-event timings after warm-up, on ra
   * llama_*: a 0.85B LLaMA-style model (RMSNorm, GQA with rotary embeddings, SwiGLU, bf16
     autocast, AdamW, sequence 2048): steps at micro-batch 1, 2, 4, a kernel profile, the largest
     micro-batch;
+  * bert_*: BERT-Large SQuAD fine-tuning steps (sequence 384, batch 32) written as NVIDIA's
+    eager run_squad.py runs them: apex-O2-style fp16 with FusedAdam, TF32 with BertAdam, and
+    variants; a kernel profile with the costliest kernels; what the forward pass saves;
   * *_max_batch: the largest batch that fits (bisection over out-of-memory).
 
 Needs torch (and torchvision for ResNet-50); nothing here runs in the test suite.
@@ -402,6 +405,149 @@ def llama_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
     return lm_step(model, optimizer, idx, idx), model
 
 
+# ---------------------------------------------------------------------------- BERT-large, SQuAD
+
+class BertLayer(nn.Module):
+    """A post-LN BERT layer as NVIDIA's eager modeling.py writes it (DeepLearningExamples,
+    PyTorch/LanguageModeling/BERT, used by run_squad.py): separate query, key and value
+    projections; the attention scores scaled, masked, soft-maxed and dropped out by one kernel
+    each; GELU after the first MLP matmul."""
+
+    def __init__(self, d: int, heads: int, ffn: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.query, self.key, self.value, self.out = (nn.Linear(d, d) for _ in range(4))
+        self.fc1, self.fc2 = nn.Linear(d, ffn), nn.Linear(ffn, d)
+        self.ln1, self.ln2 = nn.LayerNorm(d, eps=1e-12), nn.LayerNorm(d, eps=1e-12)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        b, s, d = x.shape
+        dh = d // self.heads
+        q = self.query(x).view(b, s, self.heads, dh).permute(0, 2, 1, 3)
+        k = self.key(x).view(b, s, self.heads, dh).permute(0, 2, 3, 1)
+        v = self.value(x).view(b, s, self.heads, dh).permute(0, 2, 1, 3)
+        scores = torch.matmul(q, k) / math.sqrt(dh) + mask
+        probs = self.drop(F.softmax(scores, dim=-1))
+        context = torch.matmul(probs, v).permute(0, 2, 1, 3).reshape(b, s, d)
+        x = self.ln1(x + self.drop(self.out(context)))
+        return self.ln2(x + self.drop(self.fc2(F.gelu(self.fc1(x)))))
+
+
+class BertQA(nn.Module):
+    """BERT-Large with a span head, as the estimator's SQuAD cases: 24 x 1024, 16 heads, MLP
+    4096, vocabulary 30,528 (NVIDIA pads 30,522 to a multiple of 8), 512 positions."""
+
+    def __init__(self, layers: int = 24, d: int = 1024, heads: int = 16, ffn: int = 4096,
+                 vocab: int = 30528, positions: int = 512, dropout: float = 0.1) -> None:
+        super().__init__()
+        self.word, self.position = nn.Embedding(vocab, d), nn.Embedding(positions, d)
+        self.token_type = nn.Embedding(2, d)
+        self.ln, self.drop = nn.LayerNorm(d, eps=1e-12), nn.Dropout(dropout)
+        self.layers = nn.ModuleList(BertLayer(d, heads, ffn, dropout) for _ in range(layers))
+        self.span = nn.Linear(d, 2)
+
+    def forward(self, ids: torch.Tensor, types: torch.Tensor, attention: torch.Tensor,
+                start: torch.Tensor, end: torch.Tensor) -> torch.Tensor:
+        positions = torch.arange(ids.shape[1], device=ids.device)
+        x = self.drop(self.ln(self.word(ids) + self.position(positions) + self.token_type(types)))
+        # the additive mask in the parameters' dtype, as modeling.py makes it
+        mask = (1.0 - attention[:, None, None, :].to(self.span.weight.dtype)) * -10000.0
+        for layer in self.layers:
+            x = layer(x, mask)
+        start_logits, end_logits = self.span(x).float().unbind(-1)
+        return (F.cross_entropy(start_logits, start) + F.cross_entropy(end_logits, end)) / 2
+
+
+@torch.no_grad()
+def bert_adam_step(params: list[nn.Parameter], state: dict, lr: float = 3e-5,
+                   weight_decay: float = 0.01, max_grad_norm: float = 1.0) -> None:
+    """BertAdam (pytorch-pretrained-bert's optimization.py, which NVIDIA's run_squad.py steps
+    when not in fp16): a Python loop over the parameters, each clipped to its own norm, with
+    one kernel per arithmetic operation."""
+    for p in params:
+        m, v = state.setdefault(p, (torch.zeros_like(p), torch.zeros_like(p)))
+        torch.nn.utils.clip_grad_norm_(p, max_grad_norm)
+        m.mul_(0.9).add_(p.grad, alpha=0.1)
+        v.mul_(0.999).addcmul_(p.grad, p.grad, value=0.001)
+        update = m / (v.sqrt() + 1e-6)
+        update += weight_decay * p.data
+        p.data.add_(-(lr * update))
+
+
+def bert_squad_step(batch: int, mode: str, seq: int = 384) -> tuple[Callable[[], None], nn.Module]:
+    """One SQuAD fine-tuning step of BERT-Large at sequence 384, as NVIDIA's run_squad.py runs it:
+      fp16: apex amp O2 (an fp16 model, fp32 master weights; the fp16 gradients copied to fp32,
+            unscaled and checked for overflow by multi-tensor kernels, the overflow flag read on
+            the host every step) with FusedAdam, masters copied back to the model;
+      fp16_no_optimizer: the same forward and backward only;
+      tf32: an fp32 model with TF32 matmuls and BertAdam; tf32_adamw: PyTorch's AdamW instead;
+      bf16_autocast: torch.autocast over an fp32 model with AdamW, for comparison.
+    Every mode reads the loss on the host each step (run_squad.py logs `loss.item()`)."""
+    torch.backends.cuda.matmul.allow_tf32 = mode.startswith("tf32")
+    model = BertQA().cuda()
+    vocab = model.word.num_embeddings
+    ids = torch.randint(0, vocab, (batch, seq), device="cuda")
+    types = torch.randint(0, 2, (batch, seq), device="cuda")
+    attention = torch.ones(batch, seq, device="cuda", dtype=torch.long)
+    start, end = (torch.randint(0, seq, (batch,), device="cuda") for _ in range(2))
+    inputs = (ids, types, attention, start, end)
+
+    if mode.startswith("fp16"):
+        model.half()
+        params = list(model.parameters())
+        master = [p.detach().float() for p in params]
+        master_grads = [torch.empty_like(m) for m in master]
+        for m, g in zip(master, master_grads):
+            m.grad = g
+        optimizer = torch.optim.AdamW(master, lr=3e-5, fused=True)
+        scale, found_inf = torch.full((1,), 2.0**15, device="cuda"), torch.zeros(1, device="cuda")
+        inverse = 1 / scale
+
+        def step() -> None:
+            loss = model(*inputs)
+            (loss * scale).backward()
+            if mode == "fp16":
+                with torch.no_grad():
+                    torch._foreach_copy_(master_grads, [p.grad for p in params])
+                    found_inf.zero_()
+                    torch._amp_foreach_non_finite_check_and_unscale_(master_grads, found_inf, inverse)
+                    if not found_inf.item():
+                        optimizer.step()
+                        torch._foreach_copy_(params, master)
+            model.zero_grad(set_to_none=True)
+            loss.item()
+
+        return step, model
+
+    if mode == "tf32":
+        params, state = list(model.parameters()), {}
+
+        def step() -> None:
+            loss = model(*inputs)
+            loss.backward()
+            bert_adam_step(params, state)
+            model.zero_grad(set_to_none=True)
+            loss.item()
+
+        return step, model
+
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-5)
+
+    def step() -> None:
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=mode == "bf16_autocast"):
+            loss = model(*inputs)
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        loss.item()
+
+    return step, model
+
+
+BERT_MODES = ("fp16", "fp16_no_optimizer", "tf32", "tf32_adamw", "bf16_autocast")
+
+
 def resnet50_step(batch: int) -> tuple[Callable[[], None], nn.Module]:
     import torchvision
 
@@ -491,12 +637,17 @@ KERNEL_KINDS = (  # first match wins; patterns over lower-cased CUDA kernel name
     ("layer norm", r"layer_norm|layernorm"),
     ("softmax/loss", r"softmax|nll_loss|cross_entropy"),
     ("optimizer", r"multi_tensor|adam|sgd"),
+    ("dropout", r"dropout"),
+    ("gelu", r"gelu"),
     ("copy/cast", r"copy|cast|fill"),
+    ("elementwise", r"elementwise"),
+    ("reduction", r"reduce"),
 )
 
 
-def kernel_summary(path: str, steps: int) -> dict:
-    """GPU time per step and kernel count by kind, from a Chrome trace of `steps` steps."""
+def kernel_summary(path: str, steps: int, top: int = 0) -> dict:
+    """GPU time per step and kernel count by kind, and the `top` kernels by time, from a Chrome
+    trace of `steps` steps."""
     import re
 
     with open(path) as handle:
@@ -508,12 +659,19 @@ def kernel_summary(path: str, steps: int) -> dict:
         entry = kinds.setdefault(kind, [0.0, 0])
         entry[0] += event["dur"] / 1e3 / steps
         entry[1] += 1 / steps
+    names: dict[str, list[float]] = {}
+    for event in events:
+        entry = names.setdefault(event["name"][:160], [0.0, 0])
+        entry[0] += event["dur"] / 1e3 / steps
+        entry[1] += 1 / steps
     span = (max(e["ts"] + e["dur"] for e in events) - min(e["ts"] for e in events)) / 1e3
     return {"kernels_per_step": len(events) / steps,
             "busy_ms_per_step": sum(entry[0] for entry in kinds.values()),
             "span_ms_per_step_profiled": span / steps,
             "by_kind": {k: {"ms": v[0], "kernels": v[1]} for k, v in
-                        sorted(kinds.items(), key=lambda item: -item[1][0])}}
+                        sorted(kinds.items(), key=lambda item: -item[1][0])},
+            "top_kernels": [{"name": k, "ms": v[0], "kernels": v[1]} for k, v in
+                            sorted(names.items(), key=lambda item: -item[1][0])[:top]]}
 
 
 def traces(directory: str) -> dict:
@@ -567,6 +725,60 @@ def llama_trace(directory: str) -> dict:
     del step
     release()
     return summary
+
+
+def bert_traces(directory: str) -> dict:
+    """Kernel time by kind, and the 40 costliest kernels, for the SQuAD steps at batch 32."""
+    from torch.profiler import ProfilerActivity, profile
+
+    result = {}
+    for mode in ("fp16", "tf32"):
+        release()
+        step, _ = bert_squad_step(32, mode)
+        for _ in range(3):
+            step()
+        torch.cuda.synchronize()
+        path = os.path.join(directory, f"trace_bert_{mode}.json")
+        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+            for _ in range(2):
+                step()
+            torch.cuda.synchronize()
+        prof.export_chrome_trace(path)
+        result[mode] = {"batch": 32, **kernel_summary(path, steps=2, top=40)}
+        os.remove(path)
+        del step
+    release()
+    return result
+
+
+def bert_saved_activations(batch: int) -> dict:
+    """Bytes the SQuAD model's forward leaves allocated for backward, per precision."""
+    result = {}
+    for mode in ("fp16", "tf32", "bf16_autocast"):
+        release()
+        torch.backends.cuda.matmul.allow_tf32 = mode == "tf32"
+        model = BertQA().cuda()
+        if mode == "fp16":
+            model.half()
+        seq = 384
+        ids = torch.randint(0, model.word.num_embeddings, (batch, seq), device="cuda")
+        inputs = (ids, torch.zeros_like(ids), torch.ones_like(ids),
+                  torch.zeros(batch, dtype=torch.long, device="cuda"),
+                  torch.zeros(batch, dtype=torch.long, device="cuda"))
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+        before = torch.cuda.memory_allocated()
+        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=mode == "bf16_autocast"):
+            loss = model(*inputs)
+        torch.cuda.synchronize()
+        saved = torch.cuda.memory_allocated() - before
+        forward_peak = torch.cuda.max_memory_allocated() - before
+        loss.backward()
+        result[mode] = {"batch": batch, "seq": seq, "saved_GiB": saved / GiB,
+                        "forward_peak_GiB": forward_peak / GiB}
+        del loss, model
+    release()
+    return result
 
 
 def fits(make: Callable, batch: int) -> bool:
@@ -648,6 +860,9 @@ def main() -> None:
     section("llama_steps", lambda: [measure_step(llama_step, b) for b in (1, 2, 4)])
     section("llama_traces", lambda: llama_trace(os.path.dirname(os.path.abspath(args.out))))
     section("llama_max_batch", lambda: largest_batch(llama_step, 1, 64))
+    section("bert_squad_steps", lambda: [measure_step(bert_squad_step, 32, mode=m) for m in BERT_MODES])
+    section("bert_traces", lambda: bert_traces(os.path.dirname(os.path.abspath(args.out))))
+    section("bert_saved_activations", lambda: bert_saved_activations(8))
     section("gpt2_max_batch", lambda: largest_batch(gpt2_step, 8, 512))
     section("resnet50_max_batch", lambda: largest_batch(resnet50_step, 256, 4096))
 
@@ -676,10 +891,10 @@ def summarize(result: dict) -> None:
         print(f"conv {row['layer']:14} fwd {row['fwd_TFLOPS']:6.1f} "
               f"fwd+bwd {row['fwd_bwd_TFLOPS']:6.1f} TFLOP/s")
     for key in ("gpt2_steps", "gpt2_compiled_steps", "gpt2_variant_steps", "resnet50_steps",
-                "resnet50_small_steps", "llama_steps"):
+                "resnet50_small_steps", "llama_steps", "bert_squad_steps"):
         for row in result.get(key, []):
             extra = {k: v for k, v in row.items()
-                     if k in ("vocab", "dropout", "compiled", "fused_adam")}
+                     if k in ("vocab", "dropout", "compiled", "fused_adam", "mode")}
             print(f"{key} batch {row['batch']} {extra or ''}: {row['step_s'] * 1e3:.1f} ms, "
                   f"{row['samples_per_s']:.1f} samples/s, peak {row['peak_allocated_GiB']:.2f} "
                   f"GiB allocated / {row['peak_reserved_GiB']:.2f} reserved")
@@ -691,6 +906,16 @@ def summarize(result: dict) -> None:
         kinds = ", ".join(f"{k} {v['ms']:.1f}" for k, v in row["by_kind"].items())
         print(f"kernels {name}: {row['kernels_per_step']:.0f}/step, busy "
               f"{row['busy_ms_per_step']:.1f} ms/step: {kinds} (ms)")
+    for name, row in result.get("bert_traces", {}).items():
+        kinds = ", ".join(f"{k} {v['ms']:.1f}" for k, v in row["by_kind"].items())
+        print(f"kernels bert {name}: {row['kernels_per_step']:.0f}/step, busy "
+              f"{row['busy_ms_per_step']:.1f} ms/step, span {row['span_ms_per_step_profiled']:.1f}: "
+              f"{kinds} (ms)")
+        for kernel in row["top_kernels"][:15]:
+            print(f"    {kernel['ms']:7.2f} ms {kernel['kernels']:5.0f}x  {kernel['name'][:110]}")
+    for name, row in result.get("bert_saved_activations", {}).items():
+        print(f"saved by forward, BERT-Large SQuAD {name} batch {row['batch']}: "
+              f"{row['saved_GiB']:.2f} GiB (forward peak {row['forward_peak_GiB']:.2f})")
     if "llama_traces" in result:
         row = result["llama_traces"]
         kinds = ", ".join(f"{k} {v['ms']:.1f}" for k, v in row["by_kind"].items())
