@@ -2,10 +2,12 @@
 
     PYTHONPATH=. python benchmarks/gpu_compare.py benchmarks/measurements/h100-sxm-2026-11-23.json
 
-Prints three tables: the device constants the estimator carries against the measured fractions,
-training steps (measured vs predicted time), and memory (device memory in use at the peak, and
-the largest batch that fits). The measurements ran PyTorch eager with bf16 autocast on one
-device; the predictions use the same model, batch, precision, optimizer and attention kernel.
+Prints the device constants the estimator carries against the measured fractions, training
+steps (measured vs predicted time), and memory (device memory in use at the peak, and the largest
+batch that fits), for the sections the file holds. The GPT-2, ResNet-50 and LLaMA-style steps ran
+PyTorch eager with bf16 autocast on one device; the BERT-Large SQuAD steps (a `-bert.json` file
+beside the main one, or given alone) ran as NVIDIA's run_squad.py runs them. The predictions use
+the same model, batch, precision, optimizer and attention kernel.
 """
 
 from __future__ import annotations
@@ -31,12 +33,36 @@ GPT2 = dict(precision="bf16", optimizer="adamw", attention="cudnn", autocast=Tru
 LLAMA_MODEL = {"preset": "llama2-7b", "name": "llama-0.85b", "layers": 16, "hidden": 2048, "heads": 16,
                "kv_heads": 4, "ffn_hidden": 5632, "vocab": 32000, "seq_len": 2048}
 RESNET = dict(precision="bf16", optimizer="momentum", autocast=True)
+# BERT-Large SQuAD (gpu_measure.py's bert_squad_step): what each mode runs, as estimate() options.
+# The attention is modeling.py's plain PyTorch code: eager. `tf32` steps BertAdam, a Python loop
+# over the parameters that the estimator does not model (it predicts AdamW's multi-tensor step).
+BERT_SQUAD = {"preset": "bert-large", "name": "bert-large-squad-s384", "vocab": 30528, "seq_len": 384,
+              "head": "none", "nsp": False}
+BERT = dict(optimizer="adamw", attention="eager", recompute="none")
+BERT_MODES = {
+    "fp16": dict(precision="fp16"),
+    "tf32_adamw": dict(precision="tf32", foreach_optimizer=True),
+    "tf32": dict(precision="tf32", foreach_optimizer=True),
+    "bf16_autocast": dict(precision="bf16", autocast=True, foreach_optimizer=True),
+}
 
 
 def _llama() -> estimator.ModelSpec:
     from estimator.specs.model import model_from_mapping
 
     return model_from_mapping(dict(LLAMA_MODEL), "llama-0.85b.yaml")
+
+
+def _bert_squad() -> estimator.ModelSpec:
+    from estimator.specs.model import model_from_mapping
+
+    return model_from_mapping(dict(BERT_SQUAD), "bert-large-squad-s384.yaml")
+
+
+def bert_predicted(data: dict, mode: str, batch: int, attention: str = "eager") -> estimator.Estimate:
+    """The estimate for one of the measured SQuAD steps (`mode` as gpu_measure.py names it)."""
+    return estimator.estimate(_bert_squad(), _hw(data), micro_batch=batch, global_batch=batch,
+                              **{**BERT, "attention": attention}, **BERT_MODES[mode])
 
 
 def _gpt2(vocab: int = 50257, dropout: float = 0.1) -> estimator.ModelSpec:
@@ -172,6 +198,27 @@ def memory(data: dict) -> list[list[str]]:
     return rows
 
 
+def bert(data: dict) -> tuple[list[list[str]], list[list[str]]]:
+    """SQuAD steps (eager and unfused attention predicted) and what the forward pass saves."""
+    steps_rows = []
+    for row in data["bert_squad_steps"]:
+        if row["mode"] not in BERT_MODES:
+            continue
+        measured = row["step_s"]
+        eager, unfused = (bert_predicted(data, row["mode"], row["batch"], attention)
+                          for attention in ("eager", "unfused"))
+        steps_rows.append([f"BERT-Large SQuAD b{row['batch']} {row['mode']}", f"{measured * 1e3:.1f}",
+                           f"{eager.step_time_s * 1e3:.1f}", f"{eager.step_time_s / measured - 1:+.1%}",
+                           f"{unfused.step_time_s / measured - 1:+.1%}"])
+    memory_rows = []
+    for mode, row in data.get("bert_saved_activations", {}).items():
+        predicted = bert_predicted(data, mode, row["batch"]).memory.activations_bytes / GIB
+        memory_rows.append([f"BERT-Large SQuAD b{row['batch']} {mode}: saved by forward (GiB)",
+                            f"{row['saved_GiB']:.2f}", f"{predicted:.2f}",
+                            f"{predicted / row['saved_GiB'] - 1:+.1%}"])
+    return steps_rows, memory_rows
+
+
 def main() -> None:
     path = Path(sys.argv[1] if len(sys.argv) > 1 else
                 REPO / "benchmarks" / "measurements" / "h100-sxm-2026-11-23.json")
@@ -187,10 +234,20 @@ def main() -> None:
         small = json.loads(small_file.read_text())
         data["resnet50_small_steps"] = small["resnet50_small_steps"]
         data["traces"]["resnet50_b1"] = small["traces"]["resnet50_b1"]
+    bert_file = path.with_name(path.stem + "-bert.json")
+    if bert_file.exists():  # and the BERT-Large SQuAD steps in a fifth
+        data.update(json.loads(bert_file.read_text()))
     print(f"{data['device']}, torch {data['torch']}, CUDA {data['cuda']}, {data['date']}: {path.name}")
-    _table("Device constants", ["quantity", "measured", "estimator", "field"], constants(data))
-    _table("Training steps (ms)", ["case", "measured", "predicted", "error"], steps(data))
-    _table("Memory", ["case", "measured", "predicted", "error"], memory(data))
+    if "gemm" in data:
+        _table("Device constants", ["quantity", "measured", "estimator", "field"], constants(data))
+    if "gpt2_steps" in data:
+        _table("Training steps (ms)", ["case", "measured", "predicted", "error"], steps(data))
+        _table("Memory", ["case", "measured", "predicted", "error"], memory(data))
+    if "bert_squad_steps" in data:
+        bert_steps, bert_memory = bert(data)
+        _table("BERT-Large SQuAD steps (ms; the predictions with eager attention, and the error with unfused)",
+               ["case", "measured", "predicted", "error", "unfused"], bert_steps)
+        _table("BERT-Large SQuAD memory", ["case", "measured", "predicted", "error"], bert_memory)
 
 
 if __name__ == "__main__":

@@ -291,8 +291,11 @@ class AttentionKernel:
       fused
     
       unfused
+    
+      eager
     """
     __members__: typing.ClassVar[dict[str, AttentionKernel]]
+    eager: typing.ClassVar[AttentionKernel]
     fused: typing.ClassVar[AttentionKernel]
     graph: typing.ClassVar[AttentionKernel]
     unfused: typing.ClassVar[AttentionKernel]
@@ -336,6 +339,7 @@ class Op:
     casts_input: bool
     causal: bool
     dropout: bool
+    eager: bool
     expert: bool
     follows_norm: bool
     fp32_stream: bool
@@ -581,6 +585,12 @@ class Device:
     @runtime_context_bytes.setter
     def runtime_context_bytes(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
+    @property
+    def strided_eff(self) -> float:
+        ...
+    @strided_eff.setter
+    def strided_eff(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
 class Network:
     def __init__(self) -> None:
         ...
@@ -728,6 +738,9 @@ class OpCost:
     def bwd_side_bytes(self) -> float:
         ...
     @property
+    def bwd_strided_bytes(self) -> float:
+        ...
+    @property
     def fwd_bytes(self) -> float:
         ...
     @property
@@ -738,6 +751,9 @@ class OpCost:
         ...
     @property
     def fwd_side_bytes(self) -> float:
+        ...
+    @property
+    def fwd_strided_bytes(self) -> float:
         ...
     @property
     def input_bytes(self) -> float:

@@ -25,7 +25,8 @@ class Level(str, Enum):
 
 AttentionOption = Annotated[Optional[AttentionKernel], typer.Option(
     help="Attention kernel: fused (FlashAttention-2), cudnn (cuDNN fused attention, as Transformer "
-         "Engine runs it) or unfused (materialised scores).")]
+         "Engine runs it), unfused (materialised scores; scale and mask inside the softmax kernel) "
+         "or eager (plain framework code: a kernel per operation and head-layout copies).")]
 CudaGraphsOption = Annotated[Optional[bool], typer.Option(
     "--cuda-graphs", help="The step runs as a CUDA graph: no host time per operator.")]
 AutocastOption = Annotated[Optional[bool], typer.Option(

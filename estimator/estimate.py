@@ -163,6 +163,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
     native.host_s = 0.0 if cuda_graphs else stack.host_time_per_operator_us * 1e-6
     native.foreach_traffic = stack.foreach_optimizer_traffic
+    native.strided_eff = stack.strided_elementwise_efficiency
     native.operand_bytes = OPERAND_BYTES[precision]
     native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
     native.misaligned_4B = stack.matmul_misaligned.get(4, 1.0)

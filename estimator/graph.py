@@ -59,6 +59,10 @@ class Operator:
         causal: attention with a causal mask.
         fused: attention runs as one fused (flash) kernel; elementwise is fused into its producer;
             loss is one fused softmax-cross-entropy kernel each way (DESIGN §2.8).
+        eager: unfused attention written as plain framework code (Hugging Face's eager BERT,
+            NVIDIA's modeling.py run without a fuser): the scale and the mask add are kernels
+            of their own, and Q, K, V and the context are copied to and from the heads-first
+            layout (DESIGN §2.3).
         dropout: attention applies dropout to its probabilities.
         saves_input: elementwise/norm keeps its input for the backward pass.
         mask_bytes_per_element: bytes of a saved mask per element (dropout: 1).
@@ -93,6 +97,7 @@ class Operator:
     weight: bool = True
     causal: bool = False
     fused: bool = False
+    eager: bool = False
     dropout: bool = False
     saves_input: bool = True
     mask_bytes_per_element: float = 0.0

@@ -55,6 +55,10 @@ class OpCost:
             (unfused attention's probabilities, dropout mask and dropped probabilities).
         transient_bytes: live only while the operator runs, on top of what is saved (the
             loss's fp32 gradients, DESIGN §2.8).
+        fwd_side_bytes, bwd_side_bytes: bytes of the operator's separate memory-bound kernels
+            (casts, the bias reduction, eager attention's scale), added to its time (DESIGN §3).
+        fwd_strided_bytes, bwd_strided_bytes: side bytes moved by non-vectorised kernels
+            (eager attention's layout copies and broadcast mask add), at the strided efficiency.
     """
 
     fwd_flops: float
@@ -68,6 +72,8 @@ class OpCost:
     transient_bytes: float = 0.0
     fwd_side_bytes: float = 0.0
     bwd_side_bytes: float = 0.0
+    fwd_strided_bytes: float = 0.0
+    bwd_strided_bytes: float = 0.0
 
 
 def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
@@ -101,6 +107,8 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
         cast = (_FP32 + act_bytes) * batch * op.elements
         return replace(cost, fwd_side_bytes=cast, bwd_side_bytes=cast, fwd_kernels=cost.fwd_kernels + 1,
                        bwd_kernels=cost.bwd_kernels + 1)
+    if op.kind is OpKind.ATTENTION and autocast and op.eager and not op.fused:
+        return _eager_under_autocast(op, cost, batch, act_bytes)
     if op.kind is not OpKind.MATMUL:
         return cost
     # DESIGN §2.1: the bias gradient reads dY once more in its own reduction kernel.
@@ -117,6 +125,22 @@ def op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float,
         kernels_bwd += count
     return replace(cost, fwd_side_bytes=extra_fwd, bwd_side_bytes=extra_bwd,
                    fwd_kernels=cost.fwd_kernels + kernels_fwd, bwd_kernels=cost.bwd_kernels + kernels_bwd)
+
+
+def _eager_under_autocast(op: Operator, cost: OpCost, b: float, e: float) -> OpCost:
+    """DESIGN §2.9: eager attention's fp32 mask promotes the scores; autocast runs the softmax
+    (and so the dropout after it) in fp32 and casts the probabilities back for the PV matmul."""
+    scores = b * op.heads * op.m * op.seq_kv
+    up = _FP32 - e  # the extra bytes of each fp32 element
+    # softmax reads and writes fp32, and so does dropout; the mask add writes fp32.
+    fwd_bytes = cost.fwd_bytes + (2.0 * up + (2.0 * up if op.dropout else 0.0)) * scores
+    cast = (_FP32 + e) * scores  # fp32 probabilities to e bytes, and their gradient back
+    return replace(cost, fwd_bytes=fwd_bytes, bwd_bytes=2.0 * fwd_bytes,
+                   saved_bytes=cost.saved_bytes + up * scores,  # softmax keeps its fp32 output
+                   saved_quadratic_bytes=cost.saved_quadratic_bytes + up * scores,
+                   fwd_side_bytes=cost.fwd_side_bytes + cast, bwd_side_bytes=cost.bwd_side_bytes + cast,
+                   fwd_strided_bytes=cost.fwd_strided_bytes + up * scores,
+                   fwd_kernels=cost.fwd_kernels + 1, bwd_kernels=cost.bwd_kernels + 1)
 
 
 def _op_cost(op: Operator, batch: float, act_bytes: float, weight_bytes: float) -> OpCost:
@@ -322,7 +346,7 @@ def _attention_cost(op: Operator, b: float, e: float) -> OpCost:
         kernels_fwd += 1
         kernels_bwd += 1
     # Reading: unfused saves Q, K, V and the quadratic tensors only (no log-sum-exp).
-    return OpCost(
+    cost = OpCost(
         fwd_flops=fwd_flops,
         bwd_flops=bwd_flops,
         fwd_bytes=fwd_bytes,
@@ -332,6 +356,15 @@ def _attention_cost(op: Operator, b: float, e: float) -> OpCost:
         saved_bytes=qkv_saved + quadratic,
         saved_quadratic_bytes=quadratic,
     )
+    if not op.eager:
+        return cost
+    # Eager: the scale reads and writes the scores forward and backward; the mask add is a
+    # broadcasting pass forward only (its gradient is its input's). Each of Q, K, V and the
+    # context is permuted and copied contiguous forward, and its gradient backward.
+    layout = 2.0 * e * b * (2.0 * h * s_q * d + 2.0 * g * s_k * d)
+    return replace(cost, fwd_side_bytes=2.0 * e * scores, bwd_side_bytes=2.0 * e * scores,
+                   fwd_strided_bytes=2.0 * e * scores + layout, bwd_strided_bytes=layout,
+                   fwd_kernels=kernels_fwd + 6, bwd_kernels=kernels_bwd + 5)
 
 
 def op_time(
@@ -384,6 +417,7 @@ class ReferenceDevice:
         launch_s: per-kernel launch overhead, s.
         attention_d64: fused attention's efficiency at head dim 64 relative to 128.
         foreach_traffic: a foreach optimizer step's bytes over a fused one's (DESIGN §7).
+        strided_eff: non-vectorised elementwise kernels' fraction of `eff_memory` (DESIGN §3).
         host_s: host time per operator (forward + backward) of an eager framework, s; a
             micro-batch takes at least this × its operators (DESIGN §7).
         operand_bytes: bytes per GEMM operand element at the compute precision.
@@ -410,6 +444,7 @@ class ReferenceDevice:
     host_s: float = 0.0
     attention_d64: float = 1.0
     foreach_traffic: float = 1.0
+    strided_eff: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -421,6 +456,8 @@ class ReferenceDevice:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"ReferenceDevice.{name} must be finite and >= 0, got {value}")
+        if not (math.isfinite(self.strided_eff) and 0 < self.strided_eff <= 1):
+            raise ValueError(f"ReferenceDevice.strided_eff must be in (0, 1], got {self.strided_eff}")
 
 
 @dataclass(frozen=True)
@@ -531,10 +568,14 @@ def _op_times(op: Operator, cost: OpCost, device: ReferenceDevice) -> tuple[floa
     else:
         peak, eff = device.peak_flops_vector, 1.0  # vector ops: η_c = 1
     args = (peak, eff, device.bandwidth, device.eff_memory, device.launch_s)
-    # DESIGN §3: an operator's separate memory-bound kernels (casts, bias reduction) add.
+    # DESIGN §3: an operator's separate memory-bound kernels (casts, bias reduction) add; the
+    # non-vectorised ones at the strided efficiency.
     memory_Bps = device.bandwidth * device.eff_memory
-    return (op_time(cost.fwd_flops, cost.fwd_bytes, cost.fwd_kernels, *args) + cost.fwd_side_bytes / memory_Bps,
-            op_time(cost.bwd_flops, cost.bwd_bytes, cost.bwd_kernels, *args) + cost.bwd_side_bytes / memory_Bps)
+    strided_Bps = memory_Bps * device.strided_eff
+    return (op_time(cost.fwd_flops, cost.fwd_bytes, cost.fwd_kernels, *args)
+            + cost.fwd_side_bytes / memory_Bps + cost.fwd_strided_bytes / strided_Bps,
+            op_time(cost.bwd_flops, cost.bwd_bytes, cost.bwd_kernels, *args)
+            + cost.bwd_side_bytes / memory_Bps + cost.bwd_strided_bytes / strided_Bps)
 
 
 def evaluate_single_device(

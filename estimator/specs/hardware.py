@@ -167,6 +167,9 @@ class SoftwareStack(BaseModel):
     host_time_per_operator_us: Microseconds = 0.0
     # Bytes a multi-tensor ("foreach") optimizer step moves over a fused one's (DESIGN §7).
     foreach_optimizer_traffic: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.0
+    # Non-vectorised elementwise kernels (copies of permuted tensors, broadcasting adds): their
+    # fraction of the device's memory efficiency (DESIGN §3). 1: no such penalty (XLA fuses them).
+    strided_elementwise_efficiency: Fraction = 1.0
     runtime_context_GiB: Annotated[float, Field(ge=0, le=1024, allow_inf_nan=False)]
     allocator_fragmentation: NonNegativeFraction  # of activation bytes (DESIGN §6)
     # Efficiency multiplier of a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of

@@ -51,12 +51,17 @@ class Recompute(str, Enum):
 class AttentionKernel(str, Enum):
     """Attention implementation: fused (FlashAttention-2, Dao 2023: PyTorch SDPA's flash backend,
     flash-attn 2, xformers), cudnn (cuDNN's fused attention, as Transformer Engine and NeMo run
-    it; FlashAttention-3-class on Hopper) or unfused (separate QK^T, softmax, dropout and PV
-    kernels that materialise the score matrix)."""
+    it; FlashAttention-3-class on Hopper), unfused (separate QK^T, softmax, dropout and PV
+    kernels that materialise the score matrix; the scale and mask inside the softmax kernel, as
+    Megatron-LM's fused softmax or a fuser does) or eager (the same written as plain framework
+    code, Hugging Face's eager BERT or NVIDIA's modeling.py without a fuser: the scale and the
+    mask add are kernels of their own and Q, K, V and the context are copied to and from the
+    heads-first layout; DESIGN §2.3)."""
 
     FUSED = "fused"
     CUDNN = "cudnn"
     UNFUSED = "unfused"
+    EAGER = "eager"
 
     @property
     def native(self) -> str:

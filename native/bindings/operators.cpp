@@ -33,7 +33,8 @@ void register_operators(py::module_& m) {
         const OpCost c = op_cost(op, batch, act, wt, autocast, fuse, low_precision_norm);
         require(all_finite({c.fwd_flops, c.bwd_flops, c.fwd_bytes, c.bwd_bytes, c.saved_bytes,
                             c.saved_quadratic_bytes, c.input_bytes, c.transient_bytes,
-                            c.fwd_side_bytes, c.bwd_side_bytes}),
+                            c.fwd_side_bytes, c.bwd_side_bytes, c.fwd_strided_bytes,
+                            c.bwd_strided_bytes}),
                 "op_cost: the cost is not finite: the operator is too large");
         return c;
     }, py::arg("op"), py::arg("batch"), py::arg("act_bytes"), py::arg("weight_bytes"), py::arg("autocast") = false,

@@ -30,7 +30,7 @@ void register_types(py::module_& m) {
 
     py::enum_<AttentionKernel>(m, "AttentionKernel")
         .value("graph", AttentionKernel::graph).value("fused", AttentionKernel::fused)
-        .value("unfused", AttentionKernel::unfused);
+        .value("unfused", AttentionKernel::unfused).value("eager", AttentionKernel::eager);
 
     py::class_<Op>(m, "Op")
         .def(py::init<>())
@@ -43,6 +43,7 @@ void register_types(py::module_& m) {
         .def_readwrite("flops_per_element", &Op::flops_per_element)
         .def_readwrite("params", &Op::params).def_readwrite("weight", &Op::weight)
         .def_readwrite("causal", &Op::causal).def_readwrite("fused", &Op::fused)
+        .def_readwrite("eager", &Op::eager)
         .def_readwrite("dropout", &Op::dropout).def_readwrite("saves_input", &Op::saves_input)
         .def_readwrite("mask_bytes_per_element", &Op::mask_bytes_per_element)
         .def_readwrite("batch_stats", &Op::batch_stats)
@@ -70,6 +71,7 @@ void register_types(py::module_& m) {
         .def_readwrite("eff_attention", &Device::eff_attention).def_readwrite("launch_s", &Device::launch_s)
         .def_readwrite("host_s", &Device::host_s)
         .def_readwrite("foreach_traffic", &Device::foreach_traffic)
+        .def_readwrite("strided_eff", &Device::strided_eff)
         .def_readwrite("attention_d64", &Device::attention_d64)
         .def_readwrite("operand_bytes", &Device::operand_bytes)
         .def_readwrite("misaligned_8B", &Device::misaligned_8B)
@@ -117,7 +119,9 @@ void register_types(py::module_& m) {
         .def_readonly("input_bytes", &OpCost::input_bytes)
         .def_readonly("transient_bytes", &OpCost::transient_bytes)
         .def_readonly("fwd_side_bytes", &OpCost::fwd_side_bytes)
-        .def_readonly("bwd_side_bytes", &OpCost::bwd_side_bytes);
+        .def_readonly("bwd_side_bytes", &OpCost::bwd_side_bytes)
+        .def_readonly("fwd_strided_bytes", &OpCost::fwd_strided_bytes)
+        .def_readonly("bwd_strided_bytes", &OpCost::bwd_strided_bytes);
     py::class_<OpTime>(m, "OpTime")
         .def_readonly("compute_s", &OpTime::compute_s).def_readonly("memory_s", &OpTime::memory_s)
         .def_readonly("overhead_s", &OpTime::overhead_s).def_property_readonly("total", &OpTime::total);

@@ -376,7 +376,7 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
                 d.eff_attention <= 1 && positive(d.attention_d64) && d.attention_d64 <= 1 &&
                 positive(d.misaligned_8B) && d.misaligned_8B <= 1 &&
                 positive(d.misaligned_4B) && d.misaligned_4B <= 1 && positive(d.misaligned_2B) &&
-                d.misaligned_2B <= 1,
+                d.misaligned_2B <= 1 && positive(d.strided_eff) && d.strided_eff <= 1,
             "device: efficiencies must be in (0, 1]");
     require(positive(d.operand_bytes) && d.operand_bytes <= 8,
             "device: operand bytes must be in (0, 8]");

@@ -147,14 +147,31 @@ OpCost op_cost(const Op& op, double b, double e_compute, double w, bool autocast
                 c.bwd_kernels = 2;
                 c.saved_bytes = q + 2 * kv + 4 * b * h * sq;
             } else {
-                const double drop = op.dropout ? (2 * e + 1) * scores : 0;
-                c.fwd_bytes = 2 * q + 2 * kv + 4 * e * scores + drop;
+                // Eager under autocast: the mask (fp32, the parameters' dtype) promotes the
+                // scores to fp32, autocast runs softmax in fp32, and dropout follows; a cast
+                // brings the probabilities back to e bytes for the PV matmul (DESIGN §2.9).
+                const double up = op.eager && autocast ? 4 - e : 0;
+                const double drop = op.dropout ? (2 * e + 1 + 2 * up) * scores : 0;
+                c.fwd_bytes = 2 * q + 2 * kv + (4 * e + 2 * up) * scores + drop;
                 c.bwd_bytes = 2 * c.fwd_bytes;
                 c.fwd_kernels = op.dropout ? 5 : 4;
                 c.bwd_kernels = op.dropout ? 7 : 6;
                 // Korthikanti et al. 2022 Table 2: probabilities, dropout mask and output.
-                c.saved_quadratic_bytes = e * scores + (op.dropout ? (1 + e) * scores : 0);
+                c.saved_quadratic_bytes = (e + up) * scores + (op.dropout ? (1 + e) * scores : 0);
                 c.saved_bytes = q + 2 * kv + c.saved_quadratic_bytes;
+                if (up > 0) add_cast(c, (4 + e) * scores);
+                if (op.eager) {
+                    // The scale is its own pass over the scores forward and backward; the mask
+                    // add a broadcasting one forward (its gradient is the input's). Q, K, V and
+                    // the context are copied between [b, s, h, d] and [b, h, s, d] forward, and
+                    // their gradients backward (permute + contiguous before each batched GEMM).
+                    c.fwd_side_bytes += 2 * e * scores;
+                    c.bwd_side_bytes += 2 * e * scores;
+                    c.fwd_strided_bytes += (2 * e + up) * scores + 4 * q + 4 * kv;
+                    c.bwd_strided_bytes += 4 * q + 4 * kv;
+                    c.fwd_kernels += 6;
+                    c.bwd_kernels += 5;
+                }
             }
             c.input_bytes = q + 2 * kv;
             break;
@@ -328,14 +345,16 @@ void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTim
     bwd = roofline(c.bwd_flops, c.bwd_bytes, c.bwd_kernels, peak, eff, d.bandwidth_Bps,
                    d.eff_memory, d.launch_s);
     const double memory_Bps = d.bandwidth_Bps * d.eff_memory;
-    fwd.memory_s += c.fwd_side_bytes / memory_Bps;
-    bwd.memory_s += c.bwd_side_bytes / memory_Bps;
+    fwd.memory_s += c.fwd_side_bytes / memory_Bps + c.fwd_strided_bytes / (memory_Bps * d.strided_eff);
+    bwd.memory_s += c.bwd_side_bytes / memory_Bps + c.bwd_strided_bytes / (memory_Bps * d.strided_eff);
 }
 
 Op shard(const Op& op, const Config& cfg) {
     Op s = op;
-    if (op.kind == OpKind::attention && cfg.attention != AttentionKernel::graph)
+    if (op.kind == OpKind::attention && cfg.attention != AttentionKernel::graph) {
         s.fused = cfg.attention == AttentionKernel::fused;
+        s.eager = cfg.attention == AttentionKernel::eager;
+    }
     if (op.kind == OpKind::loss && cfg.fused_loss) s.fused = true;
     const double tp = static_cast<double>(cfg.tp), cp = static_cast<double>(cfg.cp);
     // Elementwise and norm ops acting on a tensor split by tp (the MLP activation between the

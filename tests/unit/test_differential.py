@@ -4,6 +4,7 @@
 agree with it to rounding on thousands of random shapes of every operator kind.
 """
 
+import dataclasses
 import math
 
 from hypothesis import given, settings
@@ -15,7 +16,8 @@ from estimator.graph import Operator, OpKind, TpSplit
 sizes = st.integers(min_value=1, max_value=1 << 16).map(float)
 small = st.integers(min_value=1, max_value=64).map(float)
 fields = ("fwd_flops", "bwd_flops", "fwd_bytes", "bwd_bytes", "fwd_kernels", "bwd_kernels",
-          "saved_bytes", "saved_quadratic_bytes", "transient_bytes", "fwd_side_bytes", "bwd_side_bytes")
+          "saved_bytes", "saved_quadratic_bytes", "transient_bytes", "fwd_side_bytes", "bwd_side_bytes",
+          "fwd_strided_bytes", "bwd_strided_bytes")
 
 
 @st.composite
@@ -33,7 +35,7 @@ def operators(draw):
         return Operator(**common, m=draw(sizes), seq_kv=draw(sizes), heads=heads,
                         kv_heads=draw(st.integers(1, int(heads)).map(float)), head_dim=draw(small),
                         causal=draw(st.booleans()), fused=draw(st.booleans()),
-                        dropout=draw(st.booleans()))
+                        eager=draw(st.booleans()), dropout=draw(st.booleans()))
     if kind in (OpKind.NORM, OpKind.ELEMENTWISE):
         return Operator(**common, elements=draw(sizes), inputs=draw(st.integers(1, 3)),
                         flops_per_element=draw(st.sampled_from([0.0, 1.0, 5.0, 8.0])),
@@ -96,16 +98,27 @@ def _devices():
         yield name, device, stack
 
 
+def _with_attention(graph, kernel: str):
+    """`graph` with its attention operators run by `kernel`, as the core's config applies it."""
+    if kernel == "graph":
+        return graph
+    segments = tuple(dataclasses.replace(seg, ops=tuple(
+        dataclasses.replace(op, fused=kernel == "fused", eager=kernel == "eager")
+        if op.kind is OpKind.ATTENTION else op for op in seg.ops)) for seg in graph.segments)
+    return dataclasses.replace(graph, segments=segments)
+
+
 @settings(max_examples=300, deadline=None)
 @given(model=st.sampled_from(["gpt2", "bert-base", "resnet18", "resnet9", "llama2-7b"]),
        device_index=st.integers(0, 3), micro_batch=st.integers(1, 64), grad_accum=st.integers(1, 8),
        precision=st.sampled_from(["fp32", "fp16", "bf16"]),
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
        recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans(),
-       foreach=st.booleans(), fused_loss=st.booleans(), low_precision_norm=st.booleans())
+       foreach=st.booleans(), fused_loss=st.booleans(), low_precision_norm=st.booleans(),
+       attention=st.sampled_from(["graph", "fused", "unfused", "eager"]))
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
                                                          precision, optimizer, recompute, autocast, fuse,
-                                                         foreach, fused_loss, low_precision_norm):
+                                                         foreach, fused_loss, low_precision_norm, attention):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -128,6 +141,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.foreach_optimizer = foreach
     config.fused_loss = fused_loss
     config.low_precision_norm = low_precision_norm
+    config.attention = getattr(_core.AttentionKernel, attention)
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -141,9 +155,9 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         fragmentation=stack.allocator_fragmentation,
         eff_attention=device.efficiency.fused_attention, attention_d64=device.efficiency.attention_d64,
         operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
-        foreach_traffic=stack.foreach_optimizer_traffic,
+        foreach_traffic=stack.foreach_optimizer_traffic, strided_eff=stack.strided_elementwise_efficiency,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
-    expected = reference.evaluate_single_device(graph, ref_device, micro_batch, grad_accum,
+    expected = reference.evaluate_single_device(_with_attention(graph, attention), ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute, autocast, fuse,
                                                 foreach, fused_loss, low_precision_norm)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
@@ -151,4 +165,8 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)
     assert math.isclose(actual.memory.activations, expected.activations_bytes, rel_tol=1e-9)
     assert math.isclose(actual.memory.total, expected.total_bytes, rel_tol=1e-9)
-    assert math.isclose(actual.model_flops_per_sample, expected.flops_per_sample, rel_tol=1e-9)
+    # Model FLOPs are the graph's as lowered, whichever kernel runs its attention.
+    as_lowered = expected if attention == "graph" else reference.evaluate_single_device(
+        graph, ref_device, micro_batch, grad_accum, precision, optimizer, recompute, autocast, fuse,
+        foreach, fused_loss, low_precision_norm)
+    assert math.isclose(actual.model_flops_per_sample, as_lowered.flops_per_sample, rel_tol=1e-9)

@@ -14,8 +14,9 @@ enum class TpSplit { none, column, row, heads, sequence };
 enum class Precision { fp32, tf32, fp16, bf16, fp8 };
 enum class Optimizer { sgd, momentum, adam, adamw, adafactor, lamb };
 enum class Recompute { none, selective, full };
-// Attention kernel: as lowered, or forced fused (FlashAttention-style) or unfused.
-enum class AttentionKernel { graph, fused, unfused };
+// Attention kernel: as lowered, or forced fused (FlashAttention-style), unfused (scale and mask
+// folded into the softmax kernel) or eager (framework code: one kernel per operation, DESIGN §2.3).
+enum class AttentionKernel { graph, fused, unfused, eager };
 
 struct Op {
     OpKind kind = OpKind::matmul;
@@ -29,6 +30,7 @@ struct Op {
     bool weight = true;
     bool causal = false;
     bool fused = false;
+    bool eager = false;  // unfused attention as plain framework code (DESIGN §2.3)
     bool dropout = false;
     bool saves_input = true;
     double mask_bytes_per_element = 0;
@@ -65,6 +67,9 @@ struct Device {
     double launch_s = 0;               // per-kernel overhead of the software stack
     double host_s = 0;  // host (CPU) time per operator, forward + backward, in an eager step
     double foreach_traffic = 1;  // a multi-tensor (foreach) optimizer's bytes over a fused one's
+    // Non-vectorised elementwise kernels (copies of permuted tensors, broadcasting adds): their
+    // fraction of the memory efficiency (DESIGN §3).
+    double strided_eff = 1;
     // GEMM operands' bytes per element at the compute precision, and the stack's efficiency
     // multipliers for a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of 16.
     double operand_bytes = 2;
@@ -146,6 +151,9 @@ struct OpCost {
     // Bytes of the op's separate memory-bound kernels (a matmul's casts and bias reduction):
     // they add to its roofline time instead of hiding under it (DESIGN §3).
     double fwd_side_bytes = 0, bwd_side_bytes = 0;
+    // Bytes of side kernels that run non-vectorised (eager attention's head-layout copies and
+    // broadcast mask add): timed at the device's strided efficiency (DESIGN §3).
+    double fwd_strided_bytes = 0, bwd_strided_bytes = 0;
 };
 
 struct OpTime {
