@@ -21,6 +21,7 @@ from typing import Any, Literal
 from estimator import batch_scaling, campaign, compute_optimal, search_cost
 from estimator.errors import EstimatorError
 from estimator.estimate import (
+    ModelLike,
     _lowered,
     estimate,
     resolve_hardware,
@@ -30,7 +31,7 @@ from estimator.estimate import (
 from estimator.levers import memory_limit
 from estimator.results import Estimate, _Result
 from estimator.specs.hardware import SystemSpec
-from estimator.specs.model import ModelSpec, TransformerSpec
+from estimator.specs.model import TransformerSpec
 from estimator.specs.training import MAX_DEVICES
 
 
@@ -85,7 +86,7 @@ class ScaleReport(_Report):
     warnings: list[str]
 
 
-def scale_sweep(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path, *,
+def scale_sweep(model: ModelLike, hardware: SystemSpec | str | Path, *,
                 target_steps: float | None = None, target_examples: float | None = None,
                 reference_batch: int | None = None, per_device_batch: int | None = None,
                 max_nodes: int = 256, spot: bool = False, **options: Any) -> ScaleReport:
@@ -204,7 +205,7 @@ class SearchReport(_Report):
 SEARCH_METHODS = ("grid", "random", "successive_halving", "hyperband")
 
 
-def search_budget(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path, *, trials: int,
+def search_budget(model: ModelLike, hardware: SystemSpec | str | Path, *, trials: int,
                   methods: tuple[str, ...] = SEARCH_METHODS, eta: int = 3, min_budget: float = 1 / 81,
                   grid: tuple[int, ...] | None = None, nodes: int | None = None, spot: bool = False,
                   **options: Any) -> SearchReport:

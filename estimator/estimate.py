@@ -13,6 +13,7 @@ import math
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -33,7 +34,8 @@ from estimator.results import (
 )
 from estimator.simulation import input_pipeline_bound
 from estimator.specs.hardware import DeviceSpec, SystemSpec, load_hardware, load_stack
-from estimator.specs.model import ModelSpec, load_model, respecified
+from estimator.specs.model import (CnnSpec, GraphSpec, ModelSpec, TransformerSpec, load_model,
+                                  model_from_mapping, respecified)
 from estimator.specs.training import Precision, TrainingConfig
 
 GiB = 1 << 30
@@ -66,9 +68,22 @@ def training_config(model: ModelSpec, **options: Any) -> TrainingConfig:
         raise EstimatorError(f"{_option(key)}: {error['msg'].removeprefix('Value error, ')}") from None
 
 
-def resolve_model(model: ModelSpec | str | Path) -> ModelSpec:
-    """A spec as given, or loaded from a preset name or file."""
-    return model if not isinstance(model, (str, Path)) else load_model(model)
+# What the library takes as a model: a spec, a preset name, a model file (YAML or a Hugging Face
+# config.json), or a mapping written as a model file's contents.
+ModelLike = ModelSpec | str | Path | Mapping[str, Any]
+
+
+def resolve_model(model: ModelLike) -> ModelSpec:
+    """A spec as given, loaded from a preset name or file, or validated from a mapping written
+    as a model file's contents (`{"preset": "bert-large", "seq_len": 384}`)."""
+    if isinstance(model, (str, Path)):
+        return load_model(model)
+    if isinstance(model, Mapping):
+        return model_from_mapping(model, "model mapping")
+    if not isinstance(model, (TransformerSpec, CnnSpec, GraphSpec)):
+        raise EstimatorError(f"model: {type(model).__name__} is not a model (valid: a preset name, a path, "
+                             "a mapping or a spec from load_model)")
+    return model
 
 
 def resolve_hardware(hardware: SystemSpec | str | Path, nodes: int | None = None) -> SystemSpec:
@@ -377,12 +392,13 @@ def _run_samples(training: TrainingConfig, model: ModelSpec, graph: Graph) -> fl
     return None
 
 
-def estimate(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
+def estimate(model: ModelLike, hardware: SystemSpec | str | Path,
              nodes: int | None = None, **options: Any) -> Estimate:
     """Estimates one training configuration.
 
     Args:
-        model: a model spec, a preset name, a model YAML path or a Hugging Face config.json path.
+        model: a model spec, a preset name, a model YAML path, a Hugging Face config.json path,
+            or a mapping written as a model file's contents.
         hardware: a system spec, a shipped system name, the shorthand DEVICExN, or a system YAML.
         nodes: copies of the system's node (default: the system's own count).
         **options: fields of `estimator.TrainingConfig` (precision, optimizer, global_batch,
@@ -642,13 +658,13 @@ def _top_ops(result: Any, grad_accum: int) -> list[OpShare]:
     ]
 
 
-def max_micro_batch(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
+def max_micro_batch(model: ModelLike, hardware: SystemSpec | str | Path,
                     nodes: int | None = None, **options: Any) -> int:
     """The largest micro-batch that fits on each device (0 if none); see `estimate`."""
     return estimate(model, hardware, nodes=nodes, **options).max_micro_batch
 
 
-def fits(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
+def fits(model: ModelLike, hardware: SystemSpec | str | Path,
          nodes: int | None = None, **options: Any) -> bool:
     """Whether the configuration fits in device memory; see `estimate`."""
     return estimate(model, hardware, nodes=nodes, **options).memory.fits

@@ -35,6 +35,7 @@ from typing import Any
 from estimator.campaign import critical_batch
 from estimator.errors import EstimatorError
 from estimator.estimate import (
+    ModelLike,
     _lowered,
     estimate,
     resolve_hardware,
@@ -345,7 +346,7 @@ def _ratio(after: float | None, before: float | None) -> float | None:
     return after / before
 
 
-def levers(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path, *,
+def levers(model: ModelLike, hardware: SystemSpec | str | Path, *,
            nodes: int = DEFAULT_NODES, large_batch: int | None = None,
            spot_price: float | None = None, **options: Any) -> LeversReport:
     """Each lever alone and stacked, from an fp32, fixed-size, on-demand, one-node baseline.

@@ -22,6 +22,7 @@ from typing import Any, Callable, Literal
 from estimator import _core
 from estimator.errors import EstimatorError
 from estimator.estimate import (
+    ModelLike,
     _run_samples,
     apply_kernel_options,
     estimate,
@@ -34,7 +35,6 @@ from estimator.estimate import (
 )
 from estimator.results import Estimate, _Result
 from estimator.specs.hardware import SystemSpec
-from estimator.specs.model import ModelSpec
 from estimator.specs.training import MAX_DEVICES
 
 GiB = 1 << 30
@@ -115,7 +115,7 @@ class PlanReport(_Result):
 class _Problem:
     """A model, a system and the fixed training options, resolved once."""
 
-    def __init__(self, model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
+    def __init__(self, model: ModelLike, hardware: SystemSpec | str | Path,
                  nodes: int | None, options: dict[str, Any]) -> None:
         for name in SEARCHED:
             if options.get(name) is not None:
@@ -187,7 +187,7 @@ def _native_plan(problem: _Problem, system: SystemSpec, top: int, limits: dict[s
     return result, time.perf_counter() - start
 
 
-def plan(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path, nodes: int | None = None,
+def plan(model: ModelLike, hardware: SystemSpec | str | Path, nodes: int | None = None,
          *, objective: Objective = "time", top: int = 5, progress: Progress | None = None,
          max_tp: int = 0, max_cp: int = 8, max_vp: int = 8, max_micro_batch: int = 64,
          threads: int = 0, **options: Any) -> PlanReport:
@@ -228,7 +228,7 @@ def plan(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path, nodes
     return _report(problem, problem.system, result, search, None)
 
 
-def plan_deadline(model: ModelSpec | str | Path, hardware: SystemSpec | str | Path,
+def plan_deadline(model: ModelLike, hardware: SystemSpec | str | Path,
                   deadline_days: float, *, max_nodes: int | None = None,
                   objective: Objective = "time", top: int = 5, progress: Progress | None = None,
                   max_tp: int = 0, max_cp: int = 8, max_vp: int = 8, max_micro_batch: int = 64,

@@ -325,3 +325,18 @@ def test_graph_file_norm_can_be_a_batch_norm(tmp_path: Path) -> None:
 def test_raw_graph_errors(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, f"family: graph\n{text}\n")
     assert error_of(path) == f"{path}: {message}"
+
+
+def test_the_library_takes_a_model_as_a_mapping_and_refuses_what_is_not_a_model() -> None:
+    """A planner can write a model inline, as a model file's contents; anything else is an
+    EstimatorError that says what a model may be, never an AttributeError from deep inside."""
+    import estimator
+
+    inline = estimator.estimate({"preset": "bert-large", "seq_len": 384}, "v100x1", micro_batch=2, global_batch=2)
+    from_file = estimator.estimate(
+        estimator.load_model("bert-large").model_copy(update={"seq_len": 384}), "v100x1", micro_batch=2, global_batch=2)
+    assert inline.step_time_s == from_file.step_time_s
+    with pytest.raises(EstimatorError, match=r"^model mapping: preset: 'nope' is not a preset"):
+        estimator.estimate({"preset": "nope"}, "v100x1")
+    with pytest.raises(EstimatorError, match=r"^model: int is not a model \(valid: a preset name"):
+        estimator.estimate(3, "v100x1")
