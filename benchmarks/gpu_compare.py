@@ -35,14 +35,14 @@ LLAMA_MODEL = {"preset": "llama2-7b", "name": "llama-0.85b", "layers": 16, "hidd
 RESNET = dict(precision="bf16", optimizer="momentum", autocast=True)
 # BERT-Large SQuAD (gpu_measure.py's bert_squad_step): what each mode runs, as estimate() options.
 # The attention is modeling.py's plain PyTorch code: eager. `tf32` steps BertAdam, a Python loop
-# over the parameters that the estimator does not model (it predicts AdamW's multi-tensor step).
+# over the parameter tensors.
 BERT_SQUAD = {"preset": "bert-large", "name": "bert-large-squad-s384", "vocab": 30528, "seq_len": 384,
               "head": "none", "nsp": False}
 BERT = dict(optimizer="adamw", attention="eager", recompute="none")
 BERT_MODES = {
     "fp16": dict(precision="fp16"),
     "tf32_adamw": dict(precision="tf32", foreach_optimizer=True),
-    "tf32": dict(precision="tf32", foreach_optimizer=True),
+    "tf32": dict(precision="tf32", loop_optimizer=True),
     "bf16_autocast": dict(precision="bf16", autocast=True, foreach_optimizer=True),
 }
 

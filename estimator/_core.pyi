@@ -419,6 +419,12 @@ class Op:
     def n(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def param_tensors(self) -> float:
+        ...
+    @param_tensors.setter
+    def param_tensors(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def params(self) -> float:
         ...
     @params.setter
@@ -536,6 +542,12 @@ class Device:
         ...
     @launch_s.setter
     def launch_s(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def loop_tensor_s(self) -> float:
+        ...
+    @loop_tensor_s.setter
+    def loop_tensor_s(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def misaligned_2B(self) -> float:
@@ -662,6 +674,7 @@ class Config:
     fsdp: bool
     fuse_norm_activation: bool
     fused_loss: bool
+    loop_optimizer: bool
     low_precision_norm: bool
     offload_optimizer: bool
     optimizer: Optimizer
@@ -924,6 +937,7 @@ class PlanSpace:
     fsdp: bool
     fuse_norm_activation: bool
     fused_loss: bool
+    loop_optimizer: bool
     low_precision_norm: bool
     optimizer: Optimizer
     precision: Precision

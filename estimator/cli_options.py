@@ -39,6 +39,9 @@ FuseBnReluOption = Annotated[Optional[bool], typer.Option(
     "--fuse-bn-relu", help="cuDNN's fused BatchNorm(+add)+ReLU kernels (NVIDIA's MLPerf ResNet).")]
 ForeachOptimizerOption = Annotated[Optional[bool], typer.Option(
     "--foreach-optimizer", help="PyTorch's default multi-tensor optimizer step, not a fused kernel.")]
+LoopOptimizerOption = Annotated[Optional[bool], typer.Option(
+    "--loop-optimizer", help="The optimizer steps each parameter tensor in a Python loop (PyTorch 1.x's "
+                             "default, Hugging Face's AdamW, BertAdam): host-bound.")]
 FusedLossOption = Annotated[Optional[bool], typer.Option(
     "--fused-loss", help="A fused cross-entropy kernel (flash-attn/apex xentropy, Megatron-core, "
                          "Transformer Engine), not PyTorch's fp32 log_softmax + nll_loss.")]

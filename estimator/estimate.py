@@ -42,7 +42,7 @@ GiB = 1 << 30
 TOP_OPS = 8  # operators listed in the breakdown
 # ConfigInfo fields that repeat a training option under its own name.
 _ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
-                   "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "mean_seq_len",
+                   "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "loop_optimizer", "mean_seq_len",
                    "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
@@ -179,6 +179,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.host_s = 0.0 if cuda_graphs else stack.host_time_per_operator_us * 1e-6
     native.foreach_traffic = stack.foreach_optimizer_traffic
     native.strided_eff = stack.strided_elementwise_efficiency
+    native.loop_tensor_s = stack.loop_optimizer_us_per_tensor * 1e-6
     native.operand_bytes = OPERAND_BYTES[precision]
     native.misaligned_8B = stack.matmul_misaligned.get(8, 1.0)
     native.misaligned_4B = stack.matmul_misaligned.get(4, 1.0)
@@ -289,6 +290,7 @@ def apply_kernel_options(native: Any, training: TrainingConfig) -> None:
     native.low_precision_norm = training.low_precision_norm
     native.fuse_norm_activation = training.fuse_bn_relu
     native.foreach_optimizer = training.foreach_optimizer
+    native.loop_optimizer = training.loop_optimizer
     native.fsdp = training.fsdp
     native.fused_loss = training.fused_loss
     native.blocking_gathers = training.blocking_gathers

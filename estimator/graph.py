@@ -78,6 +78,8 @@ class Operator:
             next operator keeps that tensor (DESIGN §2.5).
         follows_norm: a ReLU or residual add right after a BatchNorm (or such an add), which
             fused BatchNorm-add-ReLU kernels absorb (DESIGN §2.5).
+        param_tensors: parameter tensors (weight, bias, a norm's shift), for an optimizer that
+            steps them in a loop; 0: one for an operator holding parameters, plus its bias (§7).
     """
 
     kind: OpKind
@@ -109,10 +111,11 @@ class Operator:
     casts_input: bool = False
     reads_output: bool = False
     follows_norm: bool = False
+    param_tensors: int = 0
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "heads", "kv_heads", "head_dim", "seq_kv", "elements",
-                     "in_elements", "flops_per_element", "params", "mask_bytes_per_element"):
+                     "in_elements", "flops_per_element", "params", "mask_bytes_per_element", "param_tensors"):
             value = getattr(self, name)
             if not math.isfinite(value) or value < 0:
                 raise ValueError(f"operator {self.name!r}: {name} must be finite and >= 0, got {value}")

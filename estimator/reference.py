@@ -418,6 +418,7 @@ class ReferenceDevice:
         attention_d64: fused attention's efficiency at head dim 64 relative to 128.
         foreach_traffic: a foreach optimizer step's bytes over a fused one's (DESIGN §7).
         strided_eff: non-vectorised elementwise kernels' fraction of `eff_memory` (DESIGN §3).
+        loop_tensor_s: host time per parameter tensor of a Python-loop optimizer step (DESIGN §7).
         host_s: host time per operator (forward + backward) of an eager framework, s; a
             micro-batch takes at least this × its operators (DESIGN §7).
         operand_bytes: bytes per GEMM operand element at the compute precision.
@@ -445,6 +446,7 @@ class ReferenceDevice:
     attention_d64: float = 1.0
     foreach_traffic: float = 1.0
     strided_eff: float = 1.0
+    loop_tensor_s: float = 0.0
 
     def __post_init__(self) -> None:
         for name in ("peak_flops_matmul", "peak_flops_vector", "bandwidth", "eff_matmul",
@@ -452,7 +454,7 @@ class ReferenceDevice:
             value = getattr(self, name)
             if not (math.isfinite(value) and value > 0):
                 raise ValueError(f"ReferenceDevice.{name} must be finite and > 0, got {value}")
-        for name in ("launch_s", "capacity_bytes", "runtime_context_bytes", "fragmentation"):
+        for name in ("launch_s", "capacity_bytes", "runtime_context_bytes", "fragmentation", "loop_tensor_s"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise ValueError(f"ReferenceDevice.{name} must be finite and >= 0, got {value}")
@@ -554,6 +556,13 @@ def misalignment_factor(op: Operator, device: ReferenceDevice) -> float:
     return factor
 
 
+def param_tensors(op: Operator) -> float:
+    """DESIGN §7: the operator's parameter tensors, or one plus its bias when not given."""
+    if op.params <= 0:
+        return 0.0
+    return float(op.param_tensors) if op.param_tensors > 0 else 1.0 + float(op.bias)
+
+
 def _op_times(op: Operator, cost: OpCost, device: ReferenceDevice) -> tuple[float, float]:
     """Forward and backward roofline times of one operator (DESIGN §3)."""
     if op.kind in _MATMUL_PEAK_KINDS:
@@ -591,6 +600,7 @@ def evaluate_single_device(
     foreach_optimizer: bool = False,
     fused_loss: bool = False,
     low_precision_norm: bool = False,
+    loop_optimizer: bool = False,
 ) -> ReferenceResult:
     """Step time and memory of `graph` on one device, no parallelism (DESIGN §6–§7, tp=pp=dp=1).
 
@@ -607,6 +617,7 @@ def evaluate_single_device(
         foreach_optimizer: PyTorch's multi-tensor optimizer step (DESIGN §7).
         fused_loss: a fused softmax-cross-entropy kernel (DESIGN §2.8).
         low_precision_norm: under autocast, norms in the compute precision (DESIGN §2.9).
+        loop_optimizer: the optimizer steps each parameter tensor in a Python loop (DESIGN §7).
 
     Returns:
         The step's `ReferenceResult`.
@@ -727,9 +738,14 @@ def evaluate_single_device(
     # Mixed Adam: 8 + 16 + 2 + 2 = 28 B/param; fp32 Adam: 8 + 16 + 4 = 28; fp32 SGD: 8 + 4 = 12.
     # Reading: "w bytes" for fp8 is the resident 2 + 1, since both copies change on update.
     per_param = 2.0 * _FP32 + 2.0 * k_opt + prec.grad + (prec.weight_memory if prec.mixed else 0.0)
-    # PyTorch's default multi-tensor ("foreach") step moves `foreach_traffic` times the bytes.
-    passes = device.foreach_traffic if foreach_optimizer else 1.0
+    # PyTorch's default multi-tensor ("foreach") step moves `foreach_traffic` times the bytes, and
+    # so does a Python loop over the tensors, whose host issues every kernel: the step takes the
+    # longer of its traffic and `loop_tensor_s` per parameter tensor.
+    passes = device.foreach_traffic if foreach_optimizer or loop_optimizer else 1.0
     optimizer_s = per_param * passes * params / (device.bandwidth * device.eff_memory) + device.launch_s
+    if loop_optimizer:
+        tensors = sum(param_tensors(op) * seg.repeat for seg in graph.segments for op in seg.ops)
+        optimizer_s = max(optimizer_s, tensors * device.loop_tensor_s)
 
     fwd_bwd_s = grad_accum * fwd_bwd_mb
     recompute_s = grad_accum * recompute_mb

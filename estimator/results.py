@@ -65,6 +65,7 @@ class ConfigInfo(_Result):
     low_precision_norm: bool = False  # norms in the compute precision under autocast
     fuse_bn_relu: bool = False
     foreach_optimizer: bool = False
+    loop_optimizer: bool = False  # the optimizer steps each tensor in a Python loop
     mean_seq_len: int | None = None  # tokens computed per sample on average (None: seq_len)
     fsdp: bool = False  # ZeRO-3 gathers per layer, as PyTorch FSDP
     fused_loss: bool = False  # a fused softmax-cross-entropy kernel

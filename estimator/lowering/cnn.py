@@ -160,11 +160,11 @@ class _Builder:
         ow = self._window(w, kernel[1], stride[1], padding[1], dilation[1], path, shape)
         k = c // groups * kernel[0] * kernel[1]
         self.ops.append(Operator(OpKind.CONV2D, name, m=oh * ow, k=k, n=out, in_elements=c * h * w,
-                                 params=k * out + (out if bias else 0)))
+                                 params=k * out + (out if bias else 0), param_tensors=2 if bias else 1))
         return (out, oh, ow)
 
     def batch_norm(self, name: str, shape: Shape) -> Shape:
-        self.ops.append(Operator(OpKind.NORM, name, elements=_size(shape), params=2 * shape[0],
+        self.ops.append(Operator(OpKind.NORM, name, elements=_size(shape), params=2 * shape[0], param_tensors=2,
                                  flops_per_element=BN_FLOPS, saves_input=True, batch_stats=True))
         return shape
 

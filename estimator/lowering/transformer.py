@@ -37,16 +37,19 @@ _ACTIVATIONS = {"gelu": ("gelu", 8), "relu": ("relu", 1), "swiglu": ("silu", 4),
 
 
 def _matmul(name: str, m: float, k: float, n: float, params: float, tp: TpSplit, expert: bool = False, *,
-            bias: bool = False, stream: bool = False) -> Operator:
-    """`stream`: the input is the residual stream (autocast casts it, DESIGN §2.9)."""
+            bias: bool = False, stream: bool = False, projections: int = 1) -> Operator:
+    """`stream`: the input is the residual stream (autocast casts it, DESIGN §2.9). `projections`:
+    the separate Linear layers the matmul stands for, each a weight (and a bias) to a looping
+    optimizer (DESIGN §7)."""
     return Operator(OpKind.MATMUL, name, m=m, k=k, n=n, params=params, tp=tp, expert=expert, bias=bias,
-                    casts_input=stream)
+                    casts_input=stream, param_tensors=projections * (2 if bias else 1))
 
 
 def _norm(spec: TransformerSpec, name: str, tokens: int, tp: TpSplit = TpSplit.SEQUENCE) -> Operator:
     layernorm = spec.norm == "layernorm"
-    params = spec.hidden * (2 if layernorm and spec.bias else 1)  # bias: false drops the LN shift too
-    return Operator(OpKind.NORM, name, elements=tokens * spec.hidden, params=params,
+    shift = layernorm and spec.bias  # bias: false drops the LN shift too
+    params = spec.hidden * (2 if shift else 1)
+    return Operator(OpKind.NORM, name, elements=tokens * spec.hidden, params=params, param_tensors=2 if shift else 1,
                     flops_per_element=LAYERNORM_FLOPS if layernorm else RMSNORM_FLOPS, saves_input=True, tp=tp,
                     fp32_stream=True)
 
@@ -75,10 +78,14 @@ def _attention(spec: TransformerSpec, name: str, s_q: int, s_kv: int, causal: bo
     if cross:  # queries from the decoder, keys and values from the encoder output
         ops = [_matmul(f"{name}/q", s_q, h, q, h * q + bias * q, TpSplit.COLUMN, bias=bool(bias), stream=True),
                _matmul(f"{name}/kv", s_kv, h, 2 * kv, h * 2 * kv + bias * 2 * kv, TpSplit.COLUMN, bias=bool(bias),
-                       stream=True)]
+                       stream=True, projections=2)]
     else:
         n = q + 2 * kv
-        ops = [_matmul(f"{name}/qkv", s_q, h, n, h * n + bias * n, TpSplit.COLUMN, bias=bool(bias), stream=True)]
+        # One GEMM's work, but query, key and value are three Linear layers in the code that
+        # steps a looping optimizer (Hugging Face's BERT, OPT, T5 and LLaMA, NVIDIA's BERT; GPT-2's
+        # Conv1D and Megatron-LM fuse them).
+        ops = [_matmul(f"{name}/qkv", s_q, h, n, h * n + bias * n, TpSplit.COLUMN, bias=bool(bias), stream=True,
+                       projections=3)]
         if spec.position_embedding == "transformer-xl":
             # Dai et al. 2019 §3.3: per-layer projection W_k,R of the relative position encodings
             # (s rows); the Q·Rᵀ score term (~2·s·d_attn FLOPs per token) is not modelled.
@@ -106,7 +113,7 @@ def _mlp(spec: TransformerSpec, name: str, tokens: int, moe: bool) -> list[Opera
     if moe:
         ops.append(_matmul(f"{name}/router", tokens, h, spec.experts, h * spec.experts, TpSplit.NONE, stream=True))
     ops.append(_matmul(f"{name}/fc1", routed, h, n1, experts * (h * n1 + bias * n1), TpSplit.COLUMN, moe,
-                       bias=bool(bias), stream=True))
+                       bias=bool(bias), stream=True, projections=experts * (2 if gated else 1)))
     function, flops = _ACTIVATIONS[spec.activation]
     ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/act", elements=routed * f, flops_per_element=flops,
                         saves_input=function != "relu", reads_output=function == "relu", tp=TpSplit.COLUMN,
@@ -114,7 +121,8 @@ def _mlp(spec: TransformerSpec, name: str, tokens: int, moe: bool) -> list[Opera
     if gated:  # act(gate) * up; with act's saved gate this keeps both halves of the fc1 output
         ops.append(Operator(OpKind.ELEMENTWISE, f"{name}/gate", elements=routed * f, inputs=2, flops_per_element=1,
                             saves_input=True, tp=TpSplit.COLUMN, expert=moe))
-    ops.append(_matmul(f"{name}/fc2", routed, f, h, experts * (f * h + bias * h), TpSplit.ROW, moe, bias=bool(bias)))
+    ops.append(_matmul(f"{name}/fc2", routed, f, h, experts * (f * h + bias * h), TpSplit.ROW, moe, bias=bool(bias),
+                       projections=experts))
     return ops
 
 

@@ -167,6 +167,8 @@ class SoftwareStack(BaseModel):
     host_time_per_operator_us: Microseconds = 0.0
     # Bytes a multi-tensor ("foreach") optimizer step moves over a fused one's (DESIGN §7).
     foreach_optimizer_traffic: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] = 1.0
+    # Host time per parameter tensor of an optimizer step written as a Python loop (DESIGN §7).
+    loop_optimizer_us_per_tensor: Microseconds = 0.0
     # Non-vectorised elementwise kernels (copies of permuted tensors, broadcasting adds): their
     # fraction of the device's memory efficiency (DESIGN §3). 1: no such penalty (XLA fuses them).
     strided_elementwise_efficiency: Fraction = 1.0

@@ -138,6 +138,10 @@ class TrainingConfig(BaseModel):
     # PyTorch's default multi-tensor ("foreach") optimizer step rather than a fused kernel
     # (apex/DeepSpeed FusedAdam, torch's fused=True) (DESIGN §7).
     foreach_optimizer: bool = False
+    # The optimizer steps each parameter tensor in a Python loop, a kernel per operation issued
+    # by the host: PyTorch 1.x's default optimizers (foreach=False), Hugging Face's AdamW of
+    # transformers 4.x, pytorch-pretrained-bert's and NVIDIA's BertAdam (DESIGN §7).
+    loop_optimizer: bool = False
     # A fused softmax-cross-entropy kernel (flash-attn's/apex's xentropy, Megatron-core's and
     # Transformer Engine's fused cross-entropy) instead of PyTorch's fp32 log_softmax + nll_loss:
     # no fp32 copy of the logits, far less memory at large vocabularies (DESIGN §2.8).
@@ -215,6 +219,14 @@ class TrainingConfig(BaseModel):
         zero = info.data.get("zero")
         if value and zero is not None and zero != 3:
             raise ValueError(f"{_ZERO3_WAYS[info.field_name]}, not zero {zero}")
+        return value
+
+    @field_validator("loop_optimizer")
+    @classmethod
+    def _one_optimizer_implementation(cls, value: bool, info: Any) -> bool:
+        if value and info.data.get("foreach_optimizer"):
+            raise ValueError("a Python loop over the tensors is not also the multi-tensor (foreach) step; "
+                             "choose one")
         return value
 
     @field_validator("low_precision_norm")

@@ -28,6 +28,7 @@ void register_plan(py::module_& m) {
         .def_readwrite("fuse_norm_activation", &PlanSpace::fuse_norm_activation)
         .def_readwrite("low_precision_norm", &PlanSpace::low_precision_norm)
         .def_readwrite("foreach_optimizer", &PlanSpace::foreach_optimizer)
+        .def_readwrite("loop_optimizer", &PlanSpace::loop_optimizer)
         .def_readwrite("fsdp", &PlanSpace::fsdp)
         .def_readwrite("fused_loss", &PlanSpace::fused_loss)
         .def_readwrite("blocking_gathers", &PlanSpace::blocking_gathers)

@@ -52,7 +52,8 @@ void register_types(py::module_& m) {
         .def_readwrite("casts_input", &Op::casts_input)
         .def_readwrite("reads_output", &Op::reads_output)
         .def_readwrite("follows_norm", &Op::follows_norm)
-        .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert);
+        .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert)
+        .def_readwrite("param_tensors", &Op::param_tensors);
     py::class_<Segment>(m, "Segment")
         .def(py::init<>())
         .def_readwrite("name", &Segment::name).def_readwrite("ops", &Segment::ops)
@@ -72,6 +73,7 @@ void register_types(py::module_& m) {
         .def_readwrite("host_s", &Device::host_s)
         .def_readwrite("foreach_traffic", &Device::foreach_traffic)
         .def_readwrite("strided_eff", &Device::strided_eff)
+        .def_readwrite("loop_tensor_s", &Device::loop_tensor_s)
         .def_readwrite("attention_d64", &Device::attention_d64)
         .def_readwrite("operand_bytes", &Device::operand_bytes)
         .def_readwrite("misaligned_8B", &Device::misaligned_8B)
@@ -105,6 +107,7 @@ void register_types(py::module_& m) {
         .def_readwrite("fuse_norm_activation", &Config::fuse_norm_activation)
         .def_readwrite("low_precision_norm", &Config::low_precision_norm)
         .def_readwrite("foreach_optimizer", &Config::foreach_optimizer)
+        .def_readwrite("loop_optimizer", &Config::loop_optimizer)
         .def_readwrite("fsdp", &Config::fsdp)
         .def_readwrite("fused_loss", &Config::fused_loss)
         .def_readwrite("blocking_gathers", &Config::blocking_gathers)

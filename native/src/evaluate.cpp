@@ -77,6 +77,7 @@ struct StageResult {
     double params = 0;        // parameters held by the stage (after tp/ep)
     double param_ops = 0;     // operators holding parameters (ZeRO-3 gathers each on its own)
     double param_layers = 0;  // segment repeats holding parameters (FSDP's wrap units)
+    double param_tensors = 0;  // parameter tensors (a looping optimizer steps each on its own)
     double activations = 0;   // saved per micro-batch, under the recompute mode
     double host_fwd_ops = 0;  // operator-passes the host issues per micro-batch: forward shares
     double host_bwd_ops = 0;  // (recomputation included) and backward shares
@@ -139,6 +140,7 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
             r.flops += (cost.fwd_flops + cost.bwd_flops) * part.count;
             r.params += op.params * part.count;
             if (op.params > 0) r.param_ops += part.count;
+            r.param_tensors += tensors_of(op) * part.count;
             holds_params = holds_params || op.params > 0;
             seg_saved += cost.saved_bytes;
             r.transient = std::max(r.transient, cost.transient_bytes);
@@ -269,7 +271,7 @@ MemoryBreakdown stage_memory(const StageResult& s, std::int64_t stage, const Dev
     return m;
 }
 
-double optimizer_time(double params, const Device& d, const Config& c) {
+double optimizer_time(double params, double tensors, const Device& d, const Config& c) {
     // Bytes per parameter of a fused multi-tensor update: read and write the fp32 weights (or
     // master copy), read and write each fp32 state buffer, read the gradient, and write the
     // compute copy under mixed precision.
@@ -278,8 +280,11 @@ double optimizer_time(double params, const Device& d, const Config& c) {
                              (pb.master > 0 ? pb.weight_memory : 0);
     // PyTorch's default multi-tensor ("foreach") step makes several passes where a fused
     // kernel makes one: the stack's measured traffic factor (DESIGN §7).
-    const double passes = c.foreach_optimizer ? d.foreach_traffic : 1.0;
-    return params * per_param * passes / (d.bandwidth_Bps * d.eff_memory) + d.launch_s;
+    // A Python loop over the tensors makes the same passes, one tensor at a time, each kernel
+    // issued by the host: the step takes the longer of its traffic and its host time.
+    const double passes = c.foreach_optimizer || c.loop_optimizer ? d.foreach_traffic : 1.0;
+    const double traffic_s = params * per_param * passes / (d.bandwidth_Bps * d.eff_memory) + d.launch_s;
+    return c.loop_optimizer ? std::max(traffic_s, tensors * d.loop_tensor_s) : traffic_s;
 }
 
 struct StageEval {
@@ -380,6 +385,7 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
             "device: efficiencies must be in (0, 1]");
     require(positive(d.operand_bytes) && d.operand_bytes <= 8,
             "device: operand bytes must be in (0, 8]");
+    require(non_negative(d.loop_tensor_s), "device: the loop optimizer's host time per tensor must be finite and >= 0");
     require(std::isfinite(d.foreach_traffic) && d.foreach_traffic >= 1 && d.foreach_traffic <= 100,
             "device: the foreach optimizer's traffic factor must be in [1, 100]");
     require(non_negative(d.launch_s) && non_negative(d.host_s) && positive(d.capacity_bytes) &&
@@ -471,7 +477,7 @@ Evaluation evaluate_step(const Graph& g, const Device& d, const Network& net, co
         const double opt_params = stage.result.params / (c.zero >= 1 ? static_cast<double>(replicas(c)) : 1.0);
         t.optimizer = std::max(t.optimizer, c.offload_optimizer
                                                 ? offloaded_optimizer_time(opt_params, stage.result.bwd_s, d, c)
-                                                : optimizer_time(opt_params, d, c));
+                                                : optimizer_time(opt_params, stage.result.param_tensors, d, c));
     }
     e.step_time_s = t.total();
 

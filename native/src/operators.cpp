@@ -29,7 +29,7 @@ void validate_op(const Op& op) {
     const double fields[] = {op.m,        op.k,           op.n,        op.heads,
                              op.kv_heads, op.head_dim,    op.seq_kv,   op.elements,
                              op.in_elements, op.inputs,   op.flops_per_element,
-                             op.params,   op.mask_bytes_per_element};
+                             op.params,   op.mask_bytes_per_element, op.param_tensors};
     for (double x : fields) require(!bad(x), op, "every size must be finite and >= 0");
     switch (op.kind) {
         case OpKind::matmul:
@@ -347,6 +347,11 @@ void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTim
     const double memory_Bps = d.bandwidth_Bps * d.eff_memory;
     fwd.memory_s += c.fwd_side_bytes / memory_Bps + c.fwd_strided_bytes / (memory_Bps * d.strided_eff);
     bwd.memory_s += c.bwd_side_bytes / memory_Bps + c.bwd_strided_bytes / (memory_Bps * d.strided_eff);
+}
+
+double tensors_of(const Op& op) {
+    if (op.params <= 0) return 0;
+    return op.param_tensors > 0 ? op.param_tensors : 1 + (op.bias ? 1 : 0);
 }
 
 Op shard(const Op& op, const Config& cfg) {

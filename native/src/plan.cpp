@@ -64,6 +64,7 @@ Config shared_options(const PlanSpace& s) {
     c.low_precision_norm = s.low_precision_norm;
     c.fuse_norm_activation = s.fuse_norm_activation;
     c.foreach_optimizer = s.foreach_optimizer;
+    c.loop_optimizer = s.loop_optimizer;
     c.fused_loss = s.fused_loss;
     return c;
 }

@@ -115,10 +115,11 @@ def _with_attention(graph, kernel: str):
        optimizer=st.sampled_from(["sgd", "momentum", "adam", "lamb", "adafactor"]),
        recompute=st.sampled_from(["none", "selective", "full"]), autocast=st.booleans(), fuse=st.booleans(),
        foreach=st.booleans(), fused_loss=st.booleans(), low_precision_norm=st.booleans(),
-       attention=st.sampled_from(["graph", "fused", "unfused", "eager"]))
+       attention=st.sampled_from(["graph", "fused", "unfused", "eager"]), loop=st.booleans())
 def test_native_single_device_step_matches_the_reference(model, device_index, micro_batch, grad_accum,
                                                          precision, optimizer, recompute, autocast, fuse,
-                                                         foreach, fused_loss, low_precision_norm, attention):
+                                                         foreach, fused_loss, low_precision_norm, attention,
+                                                         loop):
     """The whole step on one device (no parallelism) agrees with the slow reference."""
     from estimator.estimate import OPERAND_BYTES, _lowered, native_device, native_network
     from estimator.specs.hardware import load_hardware
@@ -142,6 +143,7 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
     config.fused_loss = fused_loss
     config.low_precision_norm = low_precision_norm
     config.attention = getattr(_core.AttentionKernel, attention)
+    config.loop_optimizer = loop
     actual = _core.evaluate(native_graph, native_device(device, precision),
                             native_network(load_hardware(f"{name}x1")), config)
     ref_device = reference.ReferenceDevice(
@@ -156,10 +158,11 @@ def test_native_single_device_step_matches_the_reference(model, device_index, mi
         eff_attention=device.efficiency.fused_attention, attention_d64=device.efficiency.attention_d64,
         operand_bytes=OPERAND_BYTES[precision], host_s=stack.host_time_per_operator_us * 1e-6,
         foreach_traffic=stack.foreach_optimizer_traffic, strided_eff=stack.strided_elementwise_efficiency,
+        loop_tensor_s=stack.loop_optimizer_us_per_tensor * 1e-6,
         misaligned=tuple(stack.matmul_misaligned.get(unit, 1.0) for unit in (8, 4, 2)))
     expected = reference.evaluate_single_device(_with_attention(graph, attention), ref_device, micro_batch, grad_accum,
                                                 precision, optimizer, recompute, autocast, fuse,
-                                                foreach, fused_loss, low_precision_norm)
+                                                foreach, fused_loss, low_precision_norm, loop)
     assert math.isclose(actual.step_time_s, expected.step_time_s, rel_tol=1e-9)
     assert math.isclose(actual.time.recompute, expected.recompute_s, rel_tol=1e-9, abs_tol=1e-15)
     assert math.isclose(actual.time.optimizer, expected.optimizer_s, rel_tol=1e-9)

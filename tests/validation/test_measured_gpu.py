@@ -84,12 +84,14 @@ def test_host_bound_steps_are_within_forty_percent(measured: dict) -> None:
 
 def test_bert_large_squad_steps_as_run_squad_runs_them() -> None:
     """NVIDIA's eager SQuAD step (H200): eager attention within 15% where unfused was 21-39% fast
-    (20% under bf16 autocast), and what the forward pass saves within 2% in fp16 and fp32 (15%
-    under autocast), from gpu_measure.py's bert sections. Not asserted: BertAdam's Python loop
-    (the `tf32` mode), not modelled (gpu_compare.py prints it)."""
+    (20% under bf16 autocast), TF32 with BertAdam's Python loop (`--loop-optimizer`) within 10%,
+    and what the forward pass saves within 2% in fp16 and fp32 (15% under autocast), from
+    gpu_measure.py's bert sections. The loop's host time per tensor was set from this same
+    measurement (hardware_specs/stacks/cuda.yaml), so that row checks the tensor count and the
+    composition, not the constant."""
     measured = json.loads((MEASURED / "h200-2026-11-23-bert.json").read_text())
     steps = {row["mode"]: row for row in measured["bert_squad_steps"]}
-    for mode, tolerance in (("fp16", 0.15), ("tf32_adamw", 0.15), ("bf16_autocast", 0.20)):
+    for mode, tolerance in (("fp16", 0.15), ("tf32_adamw", 0.15), ("bf16_autocast", 0.20), ("tf32", 0.10)):
         row = steps[mode]
         eager, unfused = (compare.bert_predicted(measured, mode, row["batch"], attention).step_time_s
                           for attention in ("eager", "unfused"))

@@ -32,6 +32,9 @@ double head_dim_factor(double head_dim, double at_64);
 // Forward and backward time of one instance on `device`.
 void op_times(const Op& op, const OpCost& cost, const Device& device, OpTime& fwd, OpTime& bwd);
 
+// Parameter tensors of an operator (DESIGN §7): its `param_tensors`, or one plus its bias.
+double tensors_of(const Op& op);
+
 // The operator as one device sees it under tp/cp/ep (DESIGN §5).
 Op shard(const Op& op, const Config& config);
 

@@ -30,6 +30,7 @@ struct PlanSpace {
     bool low_precision_norm = false;
     bool fuse_norm_activation = false;
     bool foreach_optimizer = false;
+    bool loop_optimizer = false;
     bool fsdp = false;  // ZeRO-3 candidates shard as PyTorch FSDP (Config::fsdp)
     bool fused_loss = false;
     bool blocking_gathers = false;  // ZeRO-3 candidates' gathers stall compute (Config::blocking_gathers)

@@ -42,6 +42,9 @@ struct Op {
     bool follows_norm = false;  // ReLU or residual add right after a BatchNorm (fusable into it)
     TpSplit tp = TpSplit::none;
     bool expert = false;
+    // Parameter tensors (weight, bias, a norm's shift) for an optimizer that loops over them;
+    // 0: one for an operator holding parameters, plus its bias (DESIGN §7).
+    double param_tensors = 0;
 };
 
 struct Segment {
@@ -67,6 +70,8 @@ struct Device {
     double launch_s = 0;               // per-kernel overhead of the software stack
     double host_s = 0;  // host (CPU) time per operator, forward + backward, in an eager step
     double foreach_traffic = 1;  // a multi-tensor (foreach) optimizer's bytes over a fused one's
+    // Host time per parameter tensor of an optimizer step written as a Python loop (DESIGN §7).
+    double loop_tensor_s = 0;
     // Non-vectorised elementwise kernels (copies of permuted tensors, broadcasting adds): their
     // fraction of the memory efficiency (DESIGN §3).
     double strided_eff = 1;
@@ -119,6 +124,9 @@ struct Config {
     // right after a BatchNorm runs inside it (DESIGN §2.5).
     bool fuse_norm_activation = false;
     bool foreach_optimizer = false;  // PyTorch's default multi-tensor optimizer, not a fused one
+    // The optimizer steps each parameter tensor in a Python loop (PyTorch 1.x's default
+    // optimizers, BertAdam), a kernel per operation: host-bound (DESIGN §7).
+    bool loop_optimizer = false;
     // ZeRO-3 as PyTorch FSDP wraps it: one flat parameter per layer, so one all-gather and one
     // reduce-scatter per layer; otherwise (DeepSpeed) one per operator holding parameters.
     bool fsdp = false;
