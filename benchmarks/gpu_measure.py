@@ -674,32 +674,44 @@ def kernel_summary(path: str, steps: int, top: int = 0) -> dict:
                             sorted(names.items(), key=lambda item: -item[1][0])[:top]]}
 
 
+def profiled(step: Callable[[], None], path: str, top: int = 0) -> dict:
+    """Kernel summary (`kernel_summary`) of two steps of an already warmed-up `step`, traced to
+    the Chrome trace `path`, which is removed after."""
+    from torch.profiler import ProfilerActivity, profile
+
+    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
+        for _ in range(2):
+            step()
+        torch.cuda.synchronize()
+    prof.export_chrome_trace(path)
+    summary = kernel_summary(path, steps=2, top=top)
+    os.remove(path)
+    return summary
+
+
+def warmed_up(make: Callable, batch: int, **kwargs) -> Callable[[], None]:
+    """A fresh training step, run three times."""
+    release()
+    step, _ = make(batch, **kwargs)
+    for _ in range(3):
+        step()
+    torch.cuda.synchronize()
+    return step
+
+
 def traces(directory: str) -> dict:
     """Chrome traces of two training steps each (kernel names and durations, for
     benchmarks/gpu_compare.py), and the device memory outside PyTorch's pool after training."""
-    from torch.profiler import ProfilerActivity, profile
-
     result = {}
     for name, make, batch, kwargs in (("gpt2_b16_vocab50304", gpt2_step, 16, {"vocab": 50304}),
                                       ("gpt2_b1", gpt2_step, 1, {}),
                                       ("resnet50_b256", resnet50_step, 256, {}),
                                       ("resnet50_b1", resnet50_step, 1, {})):
-        release()
-        step, _ = make(batch, **kwargs)
-        for _ in range(3):
-            step()
-        torch.cuda.synchronize()
+        step = warmed_up(make, batch, **kwargs)
         free, total = torch.cuda.mem_get_info()
         outside = (total - free - torch.cuda.memory_reserved()) / GiB
-        path = os.path.join(directory, f"trace_{name}.json")
-        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-            for _ in range(2):
-                step()
-            torch.cuda.synchronize()
-        prof.export_chrome_trace(path)
         result[name] = {"batch": batch, **kwargs, "outside_pool_GiB": outside,
-                        **kernel_summary(path, steps=2)}
-        os.remove(path)
+                        **profiled(step, os.path.join(directory, f"trace_{name}.json"))}
         del step
     release()
     return result
@@ -707,21 +719,8 @@ def traces(directory: str) -> dict:
 
 def llama_trace(directory: str) -> dict:
     """Kernel time by kind for the LLaMA-style step at micro-batch 2."""
-    from torch.profiler import ProfilerActivity, profile
-
-    release()
-    step, _ = llama_step(2)
-    for _ in range(3):
-        step()
-    torch.cuda.synchronize()
-    path = os.path.join(directory, "trace_llama.json")
-    with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-        for _ in range(2):
-            step()
-        torch.cuda.synchronize()
-    prof.export_chrome_trace(path)
-    summary = {"batch": 2, **kernel_summary(path, steps=2)}
-    os.remove(path)
+    step = warmed_up(llama_step, 2)
+    summary = {"batch": 2, **profiled(step, os.path.join(directory, "trace_llama.json"))}
     del step
     release()
     return summary
@@ -729,23 +728,10 @@ def llama_trace(directory: str) -> dict:
 
 def bert_traces(directory: str) -> dict:
     """Kernel time by kind, and the 40 costliest kernels, for the SQuAD steps at batch 32."""
-    from torch.profiler import ProfilerActivity, profile
-
     result = {}
     for mode in ("fp16", "tf32"):
-        release()
-        step, _ = bert_squad_step(32, mode)
-        for _ in range(3):
-            step()
-        torch.cuda.synchronize()
-        path = os.path.join(directory, f"trace_bert_{mode}.json")
-        with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
-            for _ in range(2):
-                step()
-            torch.cuda.synchronize()
-        prof.export_chrome_trace(path)
-        result[mode] = {"batch": 32, **kernel_summary(path, steps=2, top=40)}
-        os.remove(path)
+        step = warmed_up(bert_squad_step, 32, mode=mode)
+        result[mode] = {"batch": 32, **profiled(step, os.path.join(directory, f"trace_bert_{mode}.json"), top=40)}
         del step
     release()
     return result
