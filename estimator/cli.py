@@ -20,10 +20,10 @@ from estimator.cli_options import (
     BlockingGathersOption,
     CudaGraphsOption,
     ForeachOptimizerOption,
-    LoopOptimizerOption,
     FusedLossOption,
     FuseBnReluOption,
     Level,
+    LoopOptimizerOption,
     LowPrecisionNormOption,
     MeanSeqLenOption,
 )

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
-from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -34,16 +34,15 @@ from estimator.results import (
 )
 from estimator.simulation import input_pipeline_bound
 from estimator.specs.hardware import DeviceSpec, SystemSpec, load_hardware, load_stack
-from estimator.specs.model import (CnnSpec, GraphSpec, ModelSpec, TransformerSpec, load_model,
-                                  model_from_mapping, respecified)
+from estimator.specs.model import FAMILIES, ModelSpec, load_model, model_from_mapping, respecified
 from estimator.specs.training import Precision, TrainingConfig
 
 GiB = 1 << 30
 TOP_OPS = 8  # operators listed in the breakdown
 # ConfigInfo fields that repeat a training option under its own name.
 _ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
-                   "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "loop_optimizer", "mean_seq_len",
-                   "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm"}
+                   "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "loop_optimizer",
+                   "mean_seq_len", "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
@@ -80,7 +79,7 @@ def resolve_model(model: ModelLike) -> ModelSpec:
         return load_model(model)
     if isinstance(model, Mapping):
         return model_from_mapping(model, "model mapping")
-    if not isinstance(model, (TransformerSpec, CnnSpec, GraphSpec)):
+    if not isinstance(model, tuple(FAMILIES.values())):
         raise EstimatorError(f"model: {type(model).__name__} is not a model (valid: a preset name, a path, "
                              "a mapping or a spec from load_model)")
     return model

@@ -15,9 +15,9 @@ import pytest
 import estimator
 from estimator import _core, reference
 from estimator.cli import run
-from estimator.estimate import native_op
+from estimator.estimate import native_device, native_op
 from estimator.graph import Operator, OpKind
-from estimator.specs.hardware import load_stack
+from estimator.specs.hardware import load_device, load_stack
 from estimator.specs.model import model_from_mapping
 
 # BERT-Large's attention at SQuAD's sequence 384: 16 heads of 64.
@@ -79,9 +79,13 @@ def test_the_strided_bytes_run_at_the_stacks_strided_efficiency() -> None:
         replace(device, strided_eff=0.0)
 
 
-def test_only_pytorch_on_cuda_pays_for_strided_kernels() -> None:
-    assert 0 < load_stack("cuda").strided_elementwise_efficiency < 1
-    assert load_stack("xla-tpu").strided_elementwise_efficiency == 1.0  # XLA fuses the layouts
+@pytest.mark.parametrize("device", ["h100", "v100", "tpu-v3"])
+def test_the_core_gets_the_strided_efficiency_of_the_devices_stack(device: str) -> None:
+    spec = load_device(device)
+    expected = load_stack(spec.stack).strided_elementwise_efficiency
+    assert native_device(spec, "bf16" if "bf16" in spec.peak_TFLOPS else "fp16").strided_eff == expected
+    # PyTorch on CUDA pays for its non-vectorised kernels; XLA lays tensors out itself.
+    assert (expected < 1) == (spec.stack == "cuda")
 
 
 def test_a_squad_step_is_slower_eager_with_the_same_memory_and_model_flops() -> None:

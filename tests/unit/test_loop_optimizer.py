@@ -47,8 +47,14 @@ def test_the_host_issues_the_loop_and_binds_where_its_traffic_does_not() -> None
     assert accumulated.breakdown_s["optimizer"] == loop.breakdown_s["optimizer"]
 
 
-def test_a_stack_without_a_host_loop_cost_keeps_the_traffic() -> None:
+def test_without_a_host_cost_per_tensor_the_loop_is_its_traffic() -> None:
+    """XLA compiles the update into the step (the TPU stack carries no loop cost): a looping
+    optimizer then costs what the multi-tensor step's passes cost."""
+    options = dict(precision="bf16", optimizer="adamw", micro_batch=8, global_batch=64)
+    loop = estimator.estimate("bert-large", "tpu-v3-8", loop_optimizer=True, **options)
+    foreach = estimator.estimate("bert-large", "tpu-v3-8", foreach_optimizer=True, **options)
     assert load_stack("xla-tpu").loop_optimizer_us_per_tensor == 0.0
+    assert loop.breakdown_s["optimizer"] == foreach.breakdown_s["optimizer"]
 
 
 def test_the_cli_takes_it_and_refuses_it_with_the_multi_tensor_step(capsys: pytest.CaptureFixture[str]) -> None:
