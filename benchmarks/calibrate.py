@@ -61,6 +61,8 @@ def _score(cases: list[dict[str, Any]], group: set[str], field: str, value: floa
                 # Scale the fp8 figure with bf16 (their MAMF ratio stays as measured).
                 ratio = device.efficiency.matmul_at(precision) / device.efficiency.matmul
                 native.eff_matmul = min(1.0, value * ratio)
+                if precision == "fp8":  # the operators fp8 recipes keep in bf16
+                    native.eff_high = value
             elif field == "matmul_fp32" or (field == "matmul" and precision == "fp32"):
                 native.eff_matmul = value
             elif field == "conv":

@@ -344,6 +344,7 @@ class Op:
     follows_norm: bool
     fp32_stream: bool
     fused: bool
+    high_precision: bool
     kind: OpKind
     name: str
     reads_output: bool
@@ -496,6 +497,12 @@ class Device:
     def eff_conv(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
+    def eff_high(self) -> float:
+        ...
+    @eff_high.setter
+    def eff_high(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
     def eff_matmul(self) -> float:
         ...
     @eff_matmul.setter
@@ -578,6 +585,12 @@ class Device:
         ...
     @peak_attention_flops.setter
     def peak_attention_flops(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
+        ...
+    @property
+    def peak_high_flops(self) -> float:
+        ...
+    @peak_high_flops.setter
+    def peak_high_flops(self, arg0: typing.SupportsFloat | typing.SupportsIndex) -> None:
         ...
     @property
     def peak_matmul_flops(self) -> float:

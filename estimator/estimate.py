@@ -168,8 +168,11 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.peak_vector_flops = device.peak_TFLOPS["fp32"] * 1e12
     native.bandwidth_Bps = device.memory_bandwidth_GBps * 1e9
     native.eff_matmul = device.efficiency.matmul_at(precision)
-    if precision == "fp8":  # Transformer Engine's fp8 recipe runs attention in bf16
-        native.peak_attention_flops = device.peak_TFLOPS.get("bf16", device.peak_TFLOPS[precision]) * 1e12
+    if precision == "fp8":  # Transformer Engine's fp8 recipe runs attention and the LM head in bf16
+        bf16 = device.peak_TFLOPS.get("bf16", device.peak_TFLOPS[precision]) * 1e12
+        native.peak_attention_flops = bf16
+        native.peak_high_flops = bf16
+        native.eff_high = device.efficiency.matmul_at("bf16")
     native.eff_conv = device.efficiency.conv
     native.eff_memory = device.efficiency.memory
     native.eff_attention = device.efficiency.attention_for(attention)

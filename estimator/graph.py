@@ -80,6 +80,8 @@ class Operator:
             fused BatchNorm-add-ReLU kernels absorb (DESIGN §2.5).
         param_tensors: parameter tensors (weight, bias, a norm's shift), for an optimizer that
             steps them in a loop; 0: one for an operator holding parameters, plus its bias (§7).
+        high_precision: a matmul an fp8 recipe keeps in bf16, as Megatron-core's output layer
+            and a tied-embedding LM head (DESIGN §4).
     """
 
     kind: OpKind
@@ -112,6 +114,7 @@ class Operator:
     reads_output: bool = False
     follows_norm: bool = False
     param_tensors: int = 0
+    high_precision: bool = False
 
     def __post_init__(self) -> None:
         for name in ("m", "k", "n", "heads", "kv_heads", "head_dim", "seq_kv", "elements",

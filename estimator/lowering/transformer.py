@@ -37,12 +37,14 @@ _ACTIVATIONS = {"gelu": ("gelu", 8), "relu": ("relu", 1), "swiglu": ("silu", 4),
 
 
 def _matmul(name: str, m: float, k: float, n: float, params: float, tp: TpSplit, expert: bool = False, *,
-            bias: bool = False, stream: bool = False, projections: int = 1) -> Operator:
+            bias: bool = False, stream: bool = False, projections: int = 1,
+            high_precision: bool = False) -> Operator:
     """`stream`: the input is the residual stream (autocast casts it, DESIGN §2.9). `projections`:
     the separate Linear layers the matmul stands for, each a weight (and a bias) to a looping
-    optimizer (DESIGN §7)."""
+    optimizer (DESIGN §7). `high_precision`: stays bf16 under an fp8 recipe (DESIGN §4)."""
     return Operator(OpKind.MATMUL, name, m=m, k=k, n=n, params=params, tp=tp, expert=expert, bias=bias,
-                    casts_input=stream, param_tensors=projections * (2 if bias else 1))
+                    casts_input=stream, param_tensors=projections * (2 if bias else 1),
+                    high_precision=high_precision)
 
 
 def _norm(spec: TransformerSpec, name: str, tokens: int, tp: TpSplit = TpSplit.SEQUENCE) -> Operator:
@@ -181,7 +183,7 @@ def _head(spec: TransformerSpec) -> list[Operator]:
         ops.append(_norm(spec, "head/norm", tokens))
     table = 0 if spec.tied_embeddings else vocab * h
     if spec.head == "lm":
-        ops.append(_matmul("head/lm", tokens, h, vocab, table, TpSplit.COLUMN, stream=True))
+        ops.append(_matmul("head/lm", tokens, h, vocab, table, TpSplit.COLUMN, stream=True, high_precision=True))
         ops.append(Operator(OpKind.LOSS, "head/loss", m=tokens, n=vocab, tp=TpSplit.COLUMN))
     elif spec.head == "mlm":  # BERT: dense + act + norm, then the vocabulary projection with a bias
         function, flops = _ACTIVATIONS["gelu" if spec.activation in ("swiglu", "geglu") else spec.activation]
@@ -191,7 +193,7 @@ def _head(spec: TransformerSpec) -> list[Operator]:
                             saves_input=function != "relu"))
         ops.append(_norm(spec, "head/transform_norm", tokens, TpSplit.NONE))
         ops.append(_matmul("head/lm", tokens, h, vocab, table + bias * vocab, TpSplit.COLUMN, bias=bool(bias),
-                           stream=True))
+                           stream=True, high_precision=True))
         ops.append(Operator(OpKind.LOSS, "head/loss", m=tokens, n=vocab, tp=TpSplit.COLUMN))
     if spec.pooler:  # dense + tanh on the first token
         ops.append(_matmul("head/pooler", 1, h, h, h * h + bias * h, TpSplit.NONE, bias=bool(bias), stream=True))

@@ -53,6 +53,7 @@ void register_types(py::module_& m) {
         .def_readwrite("reads_output", &Op::reads_output)
         .def_readwrite("follows_norm", &Op::follows_norm)
         .def_readwrite("tp", &Op::tp).def_readwrite("expert", &Op::expert)
+        .def_readwrite("high_precision", &Op::high_precision)
         .def_readwrite("param_tensors", &Op::param_tensors);
     py::class_<Segment>(m, "Segment")
         .def(py::init<>())
@@ -66,6 +67,8 @@ void register_types(py::module_& m) {
         .def_readwrite("peak_matmul_flops", &Device::peak_matmul_flops)
         .def_readwrite("peak_vector_flops", &Device::peak_vector_flops)
         .def_readwrite("peak_attention_flops", &Device::peak_attention_flops)
+        .def_readwrite("peak_high_flops", &Device::peak_high_flops)
+        .def_readwrite("eff_high", &Device::eff_high)
         .def_readwrite("bandwidth_Bps", &Device::bandwidth_Bps)
         .def_readwrite("eff_matmul", &Device::eff_matmul).def_readwrite("eff_conv", &Device::eff_conv)
         .def_readwrite("eff_memory", &Device::eff_memory)

@@ -127,10 +127,13 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
         double attention_fwd_s = 0, attention_fwd_flops = 0, seg_fwd_share = 0,
                attention_fwd_share = 0;
         bool in_expert_run = false, holds_params = false;
+        bool after_fused_attention = false;
         for (std::size_t i = 0; i < ops.size(); ++i) {
             const Op op = shard(ops[i], c);
-            const OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation,
-                                         c.low_precision_norm);
+            OpCost cost = op_cost(op, b, pb.activation, pb.weight, c.autocast, c.fuse_norm_activation,
+                                   c.low_precision_norm);
+            keep_saved_input(op, after_fused_attention, c, pb.activation, cost);
+            after_fused_attention = op.kind == OpKind::attention && op.fused;
             costs.push_back(cost);
             OpTime fwd, bwd;
             op_times(op, cost, d, fwd, bwd);

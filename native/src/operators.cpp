@@ -319,10 +319,12 @@ double head_dim_factor(double head_dim, double at_64) {
 void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTime& bwd) {
     double peak = d.peak_vector_flops, eff = 1.0;
     switch (op.kind) {
-        case OpKind::matmul:
-            peak = d.peak_matmul_flops;
-            eff = d.eff_matmul * misalignment_factor(op, d);
+        case OpKind::matmul: {
+            const bool high = op.high_precision && d.peak_high_flops > 0;
+            peak = high ? d.peak_high_flops : d.peak_matmul_flops;
+            eff = (high ? d.eff_high : d.eff_matmul) * misalignment_factor(op, d);
             break;
+        }
         case OpKind::loss:
             peak = d.peak_matmul_flops;
             eff = d.eff_matmul;
@@ -405,6 +407,22 @@ Op shard(const Op& op, const Config& cfg) {
     }
     if (op.expert) s.params /= static_cast<double>(cfg.ep);
     return s;
+}
+
+void keep_saved_input(const Op& op, bool after_fused_attention, const Config& cfg, double e, OpCost& cost) {
+    if (op.kind != OpKind::matmul || !op.weight) return;
+    double kept = cost.input_bytes;
+    // Korthikanti et al. 2022 §4.2.2: Megatron-core's LinearWithGradAccumulationAndAsync-
+    // Communication and Transformer Engine's Linear/LayerNormLinear save the local sequence
+    // shard and all-gather it again in backward, launched beside the input-gradient GEMM.
+    if (cfg.sequence_parallel && cfg.tp > 1 && op.tp == TpSplit::column && !op.expert)
+        kept /= static_cast<double>(cfg.tp);
+    // Transformer Engine's fp8 Linear saves the fp8 cast of its input for the weight-gradient
+    // GEMM. A fused attention core's output stays saved in bf16 as well: its backward reads it.
+    if (cfg.precision == Precision::fp8 && !op.high_precision && e > 1) {
+        kept = kept / e + (after_fused_attention ? kept : 0);
+    }
+    cost.saved_bytes += kept - cost.input_bytes;
 }
 
 }  // namespace estimator

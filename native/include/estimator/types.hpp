@@ -42,6 +42,9 @@ struct Op {
     bool follows_norm = false;  // ReLU or residual add right after a BatchNorm (fusable into it)
     TpSplit tp = TpSplit::none;
     bool expert = false;
+    // An fp8 recipe keeps this operator in bf16 (Megatron-core's output layer and tied-embedding
+    // LM heads are not Transformer Engine modules): bf16 peak and efficiency, bf16 saved input.
+    bool high_precision = false;
     // Parameter tensors (weight, bias, a norm's shift) for an optimizer that loops over them;
     // 0: one for an operator holding parameters, plus its bias (DESIGN §7).
     double param_tensors = 0;
@@ -62,6 +65,9 @@ struct Graph {
 struct Device {
     double peak_matmul_flops = 0;  // dense tensor peak at the compute precision, FLOP/s
     double peak_attention_flops = 0;  // attention kernels (bf16 under fp8 training); 0: = matmul
+    // Under fp8 training, the bf16 peak and GEMM efficiency of `high_precision` operators;
+    // 0: the compute precision's.
+    double peak_high_flops = 0, eff_high = 0;
     double peak_vector_flops = 0;  // fp32 vector peak, FLOP/s
     double bandwidth_Bps = 0;      // memory bandwidth, bytes/s
     double eff_matmul = 1, eff_conv = 1, eff_memory = 1;
