@@ -694,6 +694,7 @@ class Config:
     precision: Precision
     recompute: Recompute
     sequence_parallel: bool
+    tp_overlap: bool
     def __init__(self) -> None:
         ...
     @property
@@ -954,6 +955,7 @@ class PlanSpace:
     low_precision_norm: bool
     optimizer: Optimizer
     precision: Precision
+    tp_overlap: bool
     def __init__(self) -> None:
         ...
     @property

@@ -26,6 +26,7 @@ from estimator.cli_options import (
     LoopOptimizerOption,
     LowPrecisionNormOption,
     MeanSeqLenOption,
+    TpOverlapOption,
 )
 from estimator.errors import EstimatorError
 from estimator.economics_cli import APPS as economics_apps
@@ -81,6 +82,7 @@ def main_command(
     loop_optimizer: LoopOptimizerOption = None,
     fused_loss: FusedLossOption = None,
     blocking_gathers: BlockingGathersOption = None,
+    tp_overlap: TpOverlapOption = None,
     mean_seq_len: MeanSeqLenOption = None,
     tokens: Annotated[Optional[float], typer.Option(min=0, help="Tokens to train on (300e9 style accepted).")] = None,
     samples: Annotated[Optional[float], typer.Option(min=0, help="Samples to train on.")] = None,
@@ -108,7 +110,7 @@ def main_command(
         tp=tp, pp=pp, dp=dp, cp=cp, vp=vp, ep=ep, sequence_parallel=sequence_parallel,
         zero=int(zero.value) if zero is not None else None, recompute=recompute, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm, fuse_bn_relu=fuse_bn_relu, foreach_optimizer=foreach_optimizer, loop_optimizer=loop_optimizer,
         fused_loss=fused_loss, offload=offload, mean_seq_len=mean_seq_len, fsdp=fsdp,
-        blocking_gathers=blocking_gathers,
+        blocking_gathers=blocking_gathers, tp_overlap=tp_overlap,
         tokens=tokens, samples=samples, epochs=epochs,
         spot=spot or None, noise_scale=noise_scale, noise_task=noise_task, checkpoint_s=checkpoint_s,
         restart_s=restart_s, node_mtbf_h=node_mtbf_h, preemptions_per_h=preemptions_per_h, pue=pue,

@@ -48,6 +48,9 @@ FusedLossOption = Annotated[Optional[bool], typer.Option(
 BlockingGathersOption = Annotated[Optional[bool], typer.Option(
     "--blocking-gathers", help="ZeRO-3's parameter all-gathers stall compute instead of being prefetched "
                                "(DeepSpeed ZeRO-3 before its late-2021 rewrite); implies --zero 3.")]
+TpOverlapOption = Annotated[Optional[bool], typer.Option(
+    "--tp-overlap", help="Tensor-parallel collectives run in chunks beside their GEMMs (Transformer Engine's "
+                         "userbuffers overlap, as NeMo's recipes enable).")]
 MeanSeqLenOption = Annotated[Optional[int], typer.Option(
     "--mean-seq-len", min=1, max=1 << 24,
     help="Mean tokens computed per sample when batches are padded only to their longest sample "

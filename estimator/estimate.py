@@ -42,7 +42,8 @@ TOP_OPS = 8  # operators listed in the breakdown
 # ConfigInfo fields that repeat a training option under its own name.
 _ECHOED_OPTIONS = {"zero", "sequence_parallel", "optimizer", "recompute", "attention", "offload",
                    "cuda_graphs", "autocast", "fuse_bn_relu", "foreach_optimizer", "loop_optimizer",
-                   "mean_seq_len", "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm"}
+                   "mean_seq_len", "fsdp", "fused_loss", "blocking_gathers", "low_precision_norm",
+                   "tp_overlap"}
 OPERAND_BYTES = {"fp32": 4, "tf32": 4, "fp16": 2, "bf16": 2, "fp8": 1}  # GEMM inputs (DESIGN §3)
 
 
@@ -296,6 +297,7 @@ def apply_kernel_options(native: Any, training: TrainingConfig) -> None:
     native.fsdp = training.fsdp
     native.fused_loss = training.fused_loss
     native.blocking_gathers = training.blocking_gathers
+    native.tp_overlap = training.tp_overlap
 
 
 def native_config(training: TrainingConfig, layout: Layout, precision: str, micro_batch: int,

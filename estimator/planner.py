@@ -420,7 +420,7 @@ def _estimate(problem: _Problem, system: SystemSpec, candidate: Any) -> Estimate
         **{**problem.options,
            "tp": c.tp, "pp": c.pp, "dp": c.dp, "cp": c.cp, "vp": c.vp, "ep": c.ep,
            "micro_batch": c.micro_batch, "global_batch": problem.training.global_batch,
-           "zero": c.zero, "fsdp": c.fsdp, "blocking_gathers": c.blocking_gathers,
+           "zero": c.zero, "fsdp": c.fsdp, "blocking_gathers": c.blocking_gathers, "tp_overlap": c.tp_overlap,
            "recompute": RECOMPUTE[int(c.recompute)],
            "sequence_parallel": c.sequence_parallel},
     )

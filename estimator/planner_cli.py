@@ -27,6 +27,7 @@ from estimator.cli_options import (
     LoopOptimizerOption,
     LowPrecisionNormOption,
     MeanSeqLenOption,
+    TpOverlapOption,
 )
 from estimator.specs.training import Optimizer, Precision, Recompute
 
@@ -98,6 +99,7 @@ def plan_command(
     loop_optimizer: LoopOptimizerOption = None,
     fused_loss: FusedLossOption = None,
     blocking_gathers: BlockingGathersOption = None,
+    tp_overlap: TpOverlapOption = None,
     fsdp: Annotated[Optional[bool], typer.Option("--fsdp", help="ZeRO-3 candidates shard as PyTorch FSDP: one collective per layer, not per operator.")] = None,
     mean_seq_len: MeanSeqLenOption = None,
     max_micro_batch: Annotated[int, typer.Option("--max-micro-batch", min=1, max=65536, help="Largest micro-batch tried.")] = 64,
@@ -118,7 +120,7 @@ def plan_command(
         ep=ep, attention=attention, cuda_graphs=cuda_graphs, autocast=autocast, low_precision_norm=low_precision_norm,
         fuse_bn_relu=fuse_bn_relu,
         foreach_optimizer=foreach_optimizer, loop_optimizer=loop_optimizer, mean_seq_len=mean_seq_len, fsdp=fsdp,
-        blocking_gathers=blocking_gathers,
+        blocking_gathers=blocking_gathers, tp_overlap=tp_overlap,
         fused_loss=fused_loss, spot=spot or None, objective=objective.value, top=top,
         max_micro_batch=max_micro_batch, max_tp=max_tp, max_cp=max_cp, max_vp=max_vp,
     )

@@ -46,7 +46,7 @@ def render(result: Estimate, console: Console | None = None) -> None:
     console.print(
         f"{c.precision} · {c.optimizer} · tp {c.tp} pp {c.pp} dp {c.dp} cp {c.cp}"
         f"{f' vp {c.vp}' if c.vp > 1 else ''}{f' ep {c.ep}' if c.ep > 1 else ''}"
-        f"{' +sp' if c.sequence_parallel else ''} · zero {c.zero}{' (FSDP)' if c.fsdp else ''}{' (blocking gathers)' if c.blocking_gathers else ''} · "
+        f"{' +sp' if c.sequence_parallel else ''} · zero {c.zero}{' (FSDP)' if c.fsdp else ''}{' (blocking gathers)' if c.blocking_gathers else ''}{' · tp overlap' if c.tp_overlap and c.tp > 1 else ''} · "
         f"recompute {c.recompute} · "
         f"micro-batch {c.micro_batch} × accumulation {c.grad_accum} × dp {c.dp} = "
         f"global batch {c.global_batch}"

@@ -70,6 +70,7 @@ class ConfigInfo(_Result):
     fsdp: bool = False  # ZeRO-3 gathers per layer, as PyTorch FSDP
     fused_loss: bool = False  # a fused softmax-cross-entropy kernel
     blocking_gathers: bool = False  # ZeRO-3 gathers stall compute (DeepSpeed ZeRO-3 of 2021)
+    tp_overlap: bool = False  # tensor-parallel collectives pipelined with their GEMMs
 
 
 class MemoryInfo(_Result):

@@ -119,6 +119,9 @@ class TrainingConfig(BaseModel):
     # it, as in DeepSpeed's ZeRO-3 before its late-2021 rewrite (DESIGN §7). Given without
     # `zero`, it sets zero 3.
     blocking_gathers: bool = False
+    # Tensor-parallel collectives pipelined with their GEMMs (Transformer Engine's userbuffers
+    # overlap, NeMo's MegatronCommOverlapCallback): DESIGN §7. No effect without tp > 1.
+    tp_overlap: bool = False
     recompute: Recompute = Recompute.NONE
     attention: AttentionKernel = AttentionKernel.FUSED
     offload: Offload = Offload.NONE

@@ -32,6 +32,7 @@ void register_plan(py::module_& m) {
         .def_readwrite("fsdp", &PlanSpace::fsdp)
         .def_readwrite("fused_loss", &PlanSpace::fused_loss)
         .def_readwrite("blocking_gathers", &PlanSpace::blocking_gathers)
+        .def_readwrite("tp_overlap", &PlanSpace::tp_overlap)
         .def_readwrite("recompute", &PlanSpace::recompute)
         .def_readwrite("zero", &PlanSpace::zero)
         .def_readwrite("sequence_parallel", &PlanSpace::sequence_parallel)

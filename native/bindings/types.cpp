@@ -114,6 +114,7 @@ void register_types(py::module_& m) {
         .def_readwrite("fsdp", &Config::fsdp)
         .def_readwrite("fused_loss", &Config::fused_loss)
         .def_readwrite("blocking_gathers", &Config::blocking_gathers)
+        .def_readwrite("tp_overlap", &Config::tp_overlap)
         .def_readwrite("offload_optimizer", &Config::offload_optimizer);
 
     py::class_<OpCost>(m, "OpCost")

@@ -169,18 +169,26 @@ StageResult eval_stage(const std::vector<StagePart>& parts, const Device& d, con
             // Tensor parallel (Shoeybi et al. 2019): row-parallel outputs and vocab-parallel
             // embeddings are all-reduced forward; column-parallel inputs' gradients backward.
             // Under sequence parallelism each becomes a reduce-scatter + all-gather pair of the
-            // same ring volume (Korthikanti et al. 2022), so the time is the same.
+            // same ring volume (Korthikanti et al. 2022), so the time is the same. Overlapped
+            // (Transformer Engine's userbuffers), each collective runs in tp chunks beside the
+            // chunks of its GEMM: only the first chunk, or what the GEMM cannot cover, shows.
             if (c.tp > 1) {
-                double bytes = 0;
-                if (op.tp == TpSplit::row) bytes = pb.activation * b * op.m * op.n;
-                if (op.tp == TpSplit::column && op.kind == OpKind::matmul)
+                double bytes = 0, gemm_s = 0;
+                if (op.tp == TpSplit::row) {
+                    bytes = pb.activation * b * op.m * op.n;
+                    gemm_s = fwd.compute_s + fwd.memory_s;
+                }
+                if (op.tp == TpSplit::column && op.kind == OpKind::matmul) {
                     bytes = pb.activation * b * op.m * op.k;
+                    gemm_s = bwd.compute_s + bwd.memory_s;
+                }
                 if (op.tp == TpSplit::column && op.kind == OpKind::embedding)
                     bytes = pb.activation * b * op.m * op.k;
-                r.per_micro.tp_communication +=
-                    (net.torus_axes > 0 ? torus_allreduce_s(bytes, c.tp, net)
-                                        : ring_allreduce_s(bytes, c.tp, tp_link)) *
-                    part.count;
+                const double comm = net.torus_axes > 0 ? torus_allreduce_s(bytes, c.tp, net)
+                                                       : ring_allreduce_s(bytes, c.tp, tp_link);
+                const double shown =
+                    c.tp_overlap ? std::max(comm / static_cast<double>(c.tp), comm - gemm_s) : comm;
+                r.per_micro.tp_communication += shown * part.count;
             }
             // Context parallel (ring attention, Liu et al. 2023): K and V blocks travel around
             // the cp ring, forward once and backward twice, hidden behind the block compute.

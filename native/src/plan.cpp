@@ -201,6 +201,7 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.sequence_parallel = sp;
     c.fsdp = s.fsdp && zero == 3;
     c.blocking_gathers = s.blocking_gathers && zero == 3;
+    c.tp_overlap = s.tp_overlap;
     return c;
 }
 

@@ -34,6 +34,7 @@ struct PlanSpace {
     bool fsdp = false;  // ZeRO-3 candidates shard as PyTorch FSDP (Config::fsdp)
     bool fused_loss = false;
     bool blocking_gathers = false;  // ZeRO-3 candidates' gathers stall compute (Config::blocking_gathers)
+    bool tp_overlap = false;  // tensor-parallel collectives overlap the GEMMs (Config::tp_overlap)
     std::vector<Recompute> recompute{Recompute::none, Recompute::selective, Recompute::full};
     std::vector<int> zero{0, 1, 2, 3};
     std::vector<int> sequence_parallel{0, 1};  // 0 = off, 1 = on (on only where tp > 1)

@@ -143,6 +143,9 @@ struct Config {
     // it: DeepSpeed before its 2021-22 ZeRO-3 rewrite synchronised the device on every gather
     // (DESIGN §7). Gradient reduce-scatters still overlap the backward pass.
     bool blocking_gathers = false;
+    // Tensor-parallel collectives split into chunks and pipelined with the GEMMs they feed or
+    // follow (Transformer Engine's userbuffers overlap, as NeMo's recipes enable): DESIGN §7.
+    bool tp_overlap = false;
 };
 
 // Bytes per element or parameter for a precision (DESIGN §4).
