@@ -170,9 +170,7 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.bandwidth_Bps = device.memory_bandwidth_GBps * 1e9
     native.eff_matmul = device.efficiency.matmul_at(precision)
     if precision == "fp8":  # Transformer Engine's fp8 recipe runs attention and the LM head in bf16
-        bf16 = device.peak_TFLOPS.get("bf16", device.peak_TFLOPS[precision]) * 1e12
-        native.peak_attention_flops = bf16
-        native.peak_high_flops = bf16
+        native.peak_high_flops = device.peak_TFLOPS.get("bf16", device.peak_TFLOPS[precision]) * 1e12
         native.eff_high = device.efficiency.matmul_at("bf16")
     native.eff_conv = device.efficiency.conv
     native.eff_memory = device.efficiency.memory

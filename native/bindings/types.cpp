@@ -66,7 +66,6 @@ void register_types(py::module_& m) {
         .def(py::init<>())
         .def_readwrite("peak_matmul_flops", &Device::peak_matmul_flops)
         .def_readwrite("peak_vector_flops", &Device::peak_vector_flops)
-        .def_readwrite("peak_attention_flops", &Device::peak_attention_flops)
         .def_readwrite("peak_high_flops", &Device::peak_high_flops)
         .def_readwrite("eff_high", &Device::eff_high)
         .def_readwrite("bandwidth_Bps", &Device::bandwidth_Bps)

@@ -383,9 +383,10 @@ void validate(const Graph& g, const Device& d, const Network& net, const Config&
         ops += s.ops.size();
     }
     require(ops > 0, "graph: no operators");
-    require(positive(d.peak_matmul_flops) && positive(d.peak_vector_flops) &&
-                non_negative(d.peak_attention_flops),
+    require(positive(d.peak_matmul_flops) && positive(d.peak_vector_flops) && non_negative(d.peak_high_flops),
             "device: peak FLOP/s must be > 0");
+    require(non_negative(d.eff_high) && d.eff_high <= 1 && (d.peak_high_flops == 0 || d.eff_high > 0),
+            "device: efficiencies must be in (0, 1] (eff_high: 0 only without peak_high_flops)");
     require(positive(d.bandwidth_Bps), "device: memory bandwidth must be > 0");
     require(positive(d.eff_matmul) && d.eff_matmul <= 1 && positive(d.eff_conv) && d.eff_conv <= 1 &&
                 positive(d.eff_memory) && d.eff_memory <= 1 && positive(d.eff_attention) &&

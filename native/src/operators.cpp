@@ -331,7 +331,7 @@ void op_times(const Op& op, const OpCost& c, const Device& d, OpTime& fwd, OpTim
             break;
         case OpKind::attention:  // fused kernels have their own measured efficiency
             // fp8 recipes (Transformer Engine) keep attention in bf16.
-            peak = d.peak_attention_flops > 0 ? d.peak_attention_flops : d.peak_matmul_flops;
+            peak = d.peak_high_flops > 0 ? d.peak_high_flops : d.peak_matmul_flops;
             eff = op.fused ? d.eff_attention * head_dim_factor(op.head_dim, d.attention_d64)
                            : d.eff_matmul;
             break;
@@ -419,9 +419,7 @@ void keep_saved_input(const Op& op, bool after_fused_attention, const Config& cf
         kept /= static_cast<double>(cfg.tp);
     // Transformer Engine's fp8 Linear saves the fp8 cast of its input for the weight-gradient
     // GEMM. A fused attention core's output stays saved in bf16 as well: its backward reads it.
-    if (cfg.precision == Precision::fp8 && !op.high_precision && e > 1) {
-        kept = kept / e + (after_fused_attention ? kept : 0);
-    }
+    if (cfg.precision == Precision::fp8 && !op.high_precision) kept = kept / e + (after_fused_attention ? kept : 0);
     cost.saved_bytes += kept - cost.input_bytes;
 }
 

@@ -66,6 +66,7 @@ Config shared_options(const PlanSpace& s) {
     c.foreach_optimizer = s.foreach_optimizer;
     c.loop_optimizer = s.loop_optimizer;
     c.fused_loss = s.fused_loss;
+    c.tp_overlap = s.tp_overlap;
     return c;
 }
 
@@ -201,7 +202,6 @@ Config make_config(const Layout& l, const PlanSpace& s, Recompute r, int zero, b
     c.sequence_parallel = sp;
     c.fsdp = s.fsdp && zero == 3;
     c.blocking_gathers = s.blocking_gathers && zero == 3;
-    c.tp_overlap = s.tp_overlap;
     return c;
 }
 

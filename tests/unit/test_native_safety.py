@@ -140,8 +140,8 @@ def test_a_bad_repeat_is_refused(repeat: int) -> None:
 @pytest.mark.parametrize("field", ["peak_matmul_flops", "peak_vector_flops", "bandwidth_Bps", "eff_matmul",
                                    "eff_conv", "eff_memory", "capacity_bytes", "launch_s",
                                    "runtime_context_bytes", "fragmentation", "operand_bytes", "host_s",
-                                   "attention_d64",
-                                   "misaligned_8B", "misaligned_4B", "misaligned_2B"])
+                                   "attention_d64", "peak_high_flops", "eff_high", "strided_eff",
+                                   "loop_tensor_s", "misaligned_8B", "misaligned_4B", "misaligned_2B"])
 @pytest.mark.parametrize("value", BAD_FLOATS)
 def test_a_bad_device_is_refused(entry: str, field: str, value: float) -> None:
     assert refused(ENTRY_POINTS[entry], graph(), device(**{field: value}), network(), config()).startswith("device:")
@@ -152,10 +152,16 @@ def test_a_zero_rate_or_capacity_is_refused(field: str) -> None:
     assert refused(_core.evaluate, graph(), device(**{field: 0.0}), network(), config()).startswith("device:")
 
 
-@pytest.mark.parametrize("field", ["eff_matmul", "eff_conv", "eff_memory", "misaligned_2B"])
+@pytest.mark.parametrize("field", ["eff_matmul", "eff_conv", "eff_memory", "misaligned_2B", "strided_eff",
+                                   "eff_high"])
 def test_an_efficiency_above_one_is_refused(field: str) -> None:
     message = refused(_core.evaluate, graph(), device(**{field: 1.5}), network(), config())
     assert "efficiencies must be in (0, 1]" in message
+
+
+def test_a_bf16_peak_for_fp8_without_its_efficiency_is_refused() -> None:
+    message = refused(_core.evaluate, graph(), device(peak_high_flops=1e14), network(), config())
+    assert "eff_high: 0 only without peak_high_flops" in message
 
 
 @pytest.mark.parametrize("entry", ENTRY_POINTS)

@@ -38,10 +38,10 @@ double tensors_of(const Op& op);
 // The operator as one device sees it under tp/cp/ep (DESIGN §5).
 Op shard(const Op& op, const Config& config);
 
-// The input a weight matmul (`op` as shard() returns it; `after_fused_attention` when the op
-// before it in its segment is a fused attention core) keeps for backward, corrected on `cost.saved_bytes`: under sequence parallelism a column-parallel
-// linear keeps its sequence shard, not the gathered input (DESIGN §5); under fp8 the fp8 cast
-// of it, at 1 byte instead of `e` (DESIGN §6).
+// Corrects `cost.saved_bytes` for the input a weight matmul keeps for backward (`op` as shard()
+// returns it; `after_fused_attention` when the op before it in its segment is a fused attention
+// core): under sequence parallelism a column-parallel linear keeps its sequence shard, not the
+// gathered input (DESIGN §5); under fp8, the fp8 cast of it, 1 byte instead of `e` (DESIGN §6).
 void keep_saved_input(const Op& op, bool after_fused_attention, const Config& config, double e,
                       OpCost& cost);
 

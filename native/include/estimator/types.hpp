@@ -64,9 +64,8 @@ struct Graph {
 // One device at the chosen compute precision (DESIGN §3).
 struct Device {
     double peak_matmul_flops = 0;  // dense tensor peak at the compute precision, FLOP/s
-    double peak_attention_flops = 0;  // attention kernels (bf16 under fp8 training); 0: = matmul
-    // Under fp8 training, the bf16 peak and GEMM efficiency of `high_precision` operators;
-    // 0: the compute precision's.
+    // Under fp8 training, the bf16 peak of the kernels the recipe keeps in bf16 (attention and
+    // `high_precision` matmuls) and those matmuls' GEMM efficiency; 0: the compute precision's.
     double peak_high_flops = 0, eff_high = 0;
     double peak_vector_flops = 0;  // fp32 vector peak, FLOP/s
     double bandwidth_Bps = 0;      // memory bandwidth, bytes/s
