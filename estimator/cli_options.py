@@ -24,7 +24,8 @@ class Level(str, Enum):
 
 
 AttentionOption = Annotated[Optional[AttentionKernel], typer.Option(
-    help="Attention kernel: fused (FlashAttention-2), cudnn (cuDNN fused attention, as Transformer "
+    help="Attention kernel: fused (FlashAttention-2), triton (FlashAttention in Triton, as MPT ran "
+         "it in 2023), cudnn (cuDNN fused attention, as Transformer "
          "Engine runs it), unfused (materialised scores; scale and mask inside the softmax kernel) "
          "or eager (plain framework code: a kernel per operation and head-layout copies).")]
 CudaGraphsOption = Annotated[Optional[bool], typer.Option(

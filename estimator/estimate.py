@@ -175,6 +175,11 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.eff_conv = device.efficiency.conv
     native.eff_memory = device.efficiency.memory
     native.eff_attention = device.efficiency.attention_for(attention)
+    if attention == "triton":
+        if stack.triton_attention_slowdown is None:
+            raise EstimatorError(f"--attention triton: the {stack.name} software stack of {device.name} has no "
+                                 "Triton attention kernel (valid there: fused, cudnn, unfused, eager)")
+        native.eff_attention /= stack.triton_attention_slowdown
     native.attention_d64 = device.efficiency.attention_d64
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6
     native.host_s = 0.0 if cuda_graphs else stack.host_time_per_operator_us * 1e-6

@@ -177,6 +177,9 @@ class SoftwareStack(BaseModel):
     # Efficiency multiplier of a GEMM whose n or k is a multiple of 8, 4 or 2 bytes but not of
     # 16 (DESIGN §3); an alignment left out costs nothing.
     matmul_misaligned: dict[Literal[8, 4, 2], Fraction] = {}
+    # How many times faster FlashAttention-2 runs than the FlashAttention kernel written in
+    # Triton (--attention triton); None: the stack has no such kernel.
+    triton_attention_slowdown: Annotated[float, Field(ge=1, le=100, allow_inf_nan=False)] | None = None
     sources: dict[str, str] = {}
 
 

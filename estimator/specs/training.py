@@ -50,7 +50,9 @@ class Recompute(str, Enum):
 
 class AttentionKernel(str, Enum):
     """Attention implementation: fused (FlashAttention-2, Dao 2023: PyTorch SDPA's flash backend,
-    flash-attn 2, xformers), cudnn (cuDNN's fused attention, as Transformer Engine and NeMo run
+    flash-attn 2, xformers), triton (the FlashAttention algorithm written in Triton, flash-attn's
+    flash_attn_triton.py as MosaicML's MPT ran it in 2023: a fused kernel slower than
+    FlashAttention-2 by the software stack's measured factor), cudnn (cuDNN's fused attention, as Transformer Engine and NeMo run
     it; FlashAttention-3-class on Hopper), unfused (separate QK^T, softmax, dropout and PV
     kernels that materialise the score matrix; the scale and mask inside the softmax kernel, as
     Megatron-LM's fused softmax or a fuser does) or eager (the same written as plain framework
@@ -59,14 +61,16 @@ class AttentionKernel(str, Enum):
     heads-first layout; DESIGN §2.3)."""
 
     FUSED = "fused"
+    TRITON = "triton"
     CUDNN = "cudnn"
     UNFUSED = "unfused"
     EAGER = "eager"
 
     @property
     def native(self) -> str:
-        """The core's kernel: cuDNN's attention is a fused kernel with its own efficiency."""
-        return "fused" if self is AttentionKernel.CUDNN else self.value
+        """The core's kernel: cuDNN's and Triton's attention are fused kernels with their own
+        efficiencies."""
+        return "fused" if self in (AttentionKernel.CUDNN, AttentionKernel.TRITON) else self.value
 
 
 class Offload(str, Enum):

@@ -526,7 +526,7 @@ CASES = [
            "--blocking-gathers: only sharded parameters (zero 3) are gathered, not zero 1"),
     option("recompute", "--recompute some",
            invalid("--recompute", "'some' is not one of 'none', 'selective', 'full'")),
-    option("attention", "--attention slow", invalid("--attention", "'slow' is not one of 'fused', 'cudnn', 'unfused', 'eager'")),
+    option("attention", "--attention slow", invalid("--attention", "'slow' is not one of 'fused', 'triton', 'cudnn', 'unfused', 'eager'")),
     option("tokens-nan", "--tokens nan", invalid("--tokens", "Input should be greater than or equal to 0")),
     option("tokens-inf", "--tokens inf", "--tokens: Input should be a finite number"),
     option("tokens-negative", "--tokens -1", invalid("--tokens", "Input should be greater than or equal to 0")),

@@ -177,10 +177,11 @@ def test_multi_node_median_error(results: list[dict[str, Any]]) -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="5 of 55 multi-node cases exceed 25% today (max 52%: MPT-1B run -52% (its 'about half a day' "
+    reason="6 of 55 multi-node cases exceed 25% today (max 51%: MPT-1B run -51% (its 'about half a day' "
            "and its batch are not published), DeepSpeed ZeRO-3 at 2,240 GPUs -33% (Megatron Table 2), "
-           "OPT-175B -48% (restarts), NVPTBERT 32-node S512 tf32 +39% (the row scales 25x from 1 to 32 "
-           "nodes, fp16 30x), DAWN TPU half-pod -33%)",
+           "OPT-175B -46% (restarts), NVPTBERT 32-node S512 tf32 +35% (the row scales 25x from 1 to 32 "
+           "nodes, fp16 30x), DAWN TPU half-pod -33%, LLaMA-13B run +25% (its 7B, 33B and 65B runs "
+           "-2..+13%))",
 )
 def test_no_multi_node_case_beyond_25_percent(results: list[dict[str, Any]]) -> None:
     chosen = _numeric(results, "multi-node")
