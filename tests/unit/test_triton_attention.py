@@ -7,27 +7,18 @@ FLOPs the pair takes (1.4 + 2.5 x 2) / 3.5 = 1.83x as long.
 """
 
 import json
-from typing import Any
 
 import pytest
 
-from estimator import _core
+import estimator
 from estimator.cli import run
-from estimator.estimate import native_device, native_network, native_op, resolve_hardware
-from estimator.graph import Operator, OpKind
+from estimator.estimate import native_device
 from estimator.specs.hardware import load_device, load_stack
 from estimator.specs.training import AttentionKernel
 
-# A 1.3B GPT's causal attention at 8k tokens: compute-bound on any GPU.
-CORE = Operator(kind=OpKind.ATTENTION, name="attention/core", m=8192, seq_kv=8192, heads=16, kv_heads=16,
-                head_dim=128, causal=True, fused=True)
-
-
-def one_op_graph(op: Any) -> Any:
-    graph, segment = _core.Graph(), _core.Segment()
-    graph.name, segment.name, segment.ops, segment.repeat = "g", "layer", [op], 1
-    graph.segments = [segment]
-    return graph
+# A 1.3B GPT's causal attention at 8k tokens, alone: compute-bound on any GPU.
+CORE = {"name": "attention-8k", "family": "graph",
+        "ops": [{"kind": "attention", "m": 8192, "heads": 16, "head_dim": 128, "causal": True}]}
 
 
 def test_the_slowdown_follows_from_the_papers_forward_and_backward_speedups() -> None:
@@ -40,15 +31,12 @@ def test_the_slowdown_follows_from_the_papers_forward_and_backward_speedups() ->
 def test_the_kernel_runs_at_the_fused_efficiency_over_the_slowdown(device: str) -> None:
     spec = load_device(device)
     slowdown = load_stack(spec.stack).triton_attention_slowdown
-    fused = native_device(spec, "bf16", "fused")
-    triton = native_device(spec, "bf16", "triton")
-    assert triton.eff_attention == pytest.approx(fused.eff_attention / slowdown, rel=1e-12)
-    network = native_network(resolve_hardware(f"{device}x1"))
-    fast, slow = (_core.evaluate(one_op_graph(native_op(CORE)), d, network, _core.Config()).ops[0]
-                  for d in (fused, triton))
-    for a, b in ((fast.fwd, slow.fwd), (fast.bwd, slow.bwd)):
-        assert a.memory_s == 0 and b.memory_s == 0
-        assert b.compute_s == pytest.approx(slowdown * a.compute_s, rel=1e-12)
+    assert native_device(spec, "bf16", "triton").eff_attention == pytest.approx(
+        native_device(spec, "bf16", "fused").eff_attention / slowdown, rel=1e-12)
+    fused, triton = (estimator.estimate(CORE, f"{device}x1", precision="bf16", attention=kernel, micro_batch=1,
+                                        global_batch=1) for kernel in ("fused", "triton"))
+    assert fused.breakdown_s["memory_bound"] == triton.breakdown_s["memory_bound"] == 0
+    assert triton.breakdown_s["compute"] == pytest.approx(slowdown * fused.breakdown_s["compute"], rel=1e-12)
 
 
 def test_it_is_a_fused_kernel_to_the_core() -> None:
