@@ -35,7 +35,7 @@ from estimator.results import (
 from estimator.simulation import input_pipeline_bound
 from estimator.specs.hardware import DeviceSpec, SystemSpec, load_hardware, load_stack
 from estimator.specs.model import FAMILIES, ModelSpec, load_model, model_from_mapping, respecified
-from estimator.specs.training import Precision, TrainingConfig
+from estimator.specs.training import AttentionKernel, Precision, TrainingConfig
 
 GiB = 1 << 30
 TOP_OPS = 8  # operators listed in the breakdown
@@ -177,8 +177,9 @@ def native_device(device: DeviceSpec, precision: str, attention: str = "fused",
     native.eff_attention = device.efficiency.attention_for(attention)
     if attention == "triton":
         if stack.triton_attention_slowdown is None:
+            valid = ", ".join(k.value for k in AttentionKernel if k is not AttentionKernel.TRITON)
             raise EstimatorError(f"--attention triton: the {stack.name} software stack of {device.name} has no "
-                                 "Triton attention kernel (valid there: fused, cudnn, unfused, eager)")
+                                 f"Triton attention kernel (valid there: {valid})")
         native.eff_attention /= stack.triton_attention_slowdown
     native.attention_d64 = device.efficiency.attention_d64
     native.launch_s = stack.kernel_launch_overhead_us * 1e-6

@@ -1,4 +1,4 @@
-"""`--attention triton`: the FlashAttention algorithm written in Triton (DESIGN §2.3).
+"""`--attention triton`: the FlashAttention algorithm written in Triton (DESIGN §3).
 
 The same fused kernel as FlashAttention-2 (the same FLOPs, bytes and saved tensors), slower by
 the software stack's `triton_attention_slowdown`: Dao 2023 (arXiv:2307.08691) §4.1 measures
